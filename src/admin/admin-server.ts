@@ -1,0 +1,88 @@
+// Admin and metrics HTTP servers: /healthz/ready, /config_dump, /stats/prometheus.
+// The admin server binds loopback by default; the metrics server is what Prometheus scrapes (15020).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dumpSnapshot } from '../config/dump.js';
+import type { SnapshotStore } from '../config/store.js';
+import type { Diagnostic } from '../config/diagnostics.js';
+import type { ProxyMetrics } from '../observability/proxy-metrics.js';
+
+export interface AdminDeps {
+  readonly store: SnapshotStore;
+  readonly metrics: ProxyMetrics;
+  readonly ready: () => boolean;
+  /** Diagnostics of the latest load, which may be newer than the live snapshot's. */
+  readonly latestDiagnostics: () => ReadonlyArray<Diagnostic>;
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+export function adminHandler(deps: AdminDeps): Handler {
+  const routes: Record<string, Handler> = {
+    '/': (_req, res) => send(res, 200, 'text/plain', 'waypoint admin\n\n/healthz/ready\n/config_dump\n/stats/prometheus\n'),
+    '/healthz/ready': (_req, res) => readiness(deps, res),
+    '/config_dump': (_req, res) => {
+      const snapshot = deps.store.current;
+      if (snapshot === undefined) return send(res, 503, 'application/json', `${JSON.stringify({ error: 'no configuration loaded yet', diagnostics: deps.latestDiagnostics() }, null, 2)}\n`);
+      const dump = { ...dumpSnapshot(snapshot), latestDiagnostics: deps.latestDiagnostics() };
+      send(res, 200, 'application/json', `${JSON.stringify(dump, null, 2)}\n`);
+    },
+    '/stats/prometheus': (_req, res) => send(res, 200, 'text/plain; version=0.0.4', deps.metrics.exposition()),
+  };
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = routes[path];
+    if (route === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) return send(res, 404, 'text/plain', 'not found\n');
+    route(req, res);
+  };
+}
+
+export function metricsHandler(deps: AdminDeps): Handler {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/stats/prometheus') return send(res, 200, 'text/plain; version=0.0.4', deps.metrics.exposition());
+    if (path === '/healthz/ready') return readiness(deps, res);
+    send(res, 404, 'text/plain', 'not found\n');
+  };
+}
+
+function readiness(deps: AdminDeps, res: http.ServerResponse): void {
+  if (deps.ready()) send(res, 200, 'text/plain', 'ready\n');
+  else send(res, 503, 'text/plain', 'not ready\n');
+}
+
+function send(res: http.ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `HOST:PORT`, `:PORT` (all interfaces) or `[v6]:PORT`. */
+export function parseHostPort(value: string): HostPort | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
+  if (m === null) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  return { host: m[1] ?? (m[2] === '' || m[2] === undefined ? '0.0.0.0' : m[2]), port };
+}
+
+export function listenHttp(handler: Handler, at: HostPort, what: string): Promise<http.Server> {
+  const server = http.createServer(handler);
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(new Error(err.code === 'EADDRINUSE'
+        ? `cannot start the ${what} server on ${at.host}:${at.port}: address already in use (choose another with the matching --${what}-address flag)`
+        : `cannot start the ${what} server on ${at.host}:${at.port}: ${err.message}`));
+    });
+    server.listen(at.port, at.host, () => resolve(server));
+  });
+}
+
+export function boundAddress(server: http.Server): string {
+  const a = server.address() as AddressInfo;
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}

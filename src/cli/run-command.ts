@@ -1,0 +1,80 @@
+// `waypoint run`: start the waypoint from config files, reload on change, drain on SIGTERM/SIGINT.
+import type { HostPort } from '../admin/admin-server.js';
+import { StartupError, Waypoint } from '../app/waypoint.js';
+import { FileSource } from '../config/source/file-source.js';
+import type { Logger } from '../observability/logger.js';
+
+export interface RunOptions {
+  readonly config: ReadonlyArray<string>;
+  readonly waypoint: string | undefined;
+  readonly clusterDomain: string;
+  readonly adminAddress: HostPort;
+  readonly metricsAddress: HostPort | undefined;
+  readonly hboneAddress: HostPort | undefined;
+  readonly drainTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly watch: boolean;
+  readonly log: Logger;
+}
+
+export interface RunningWaypoint {
+  readonly waypoint: Waypoint;
+  /** Drains and stops; resolves when done. */
+  stop(): Promise<void>;
+}
+
+/** Starts a waypoint; throws StartupError with a readable message when it cannot. */
+export async function startWaypoint(options: RunOptions): Promise<RunningWaypoint> {
+  const source = new FileSource(options.config);
+  const waypoint = new Waypoint({
+    source,
+    waypoint: options.waypoint,
+    clusterDomain: options.clusterDomain,
+    adminAddress: options.adminAddress,
+    metricsAddress: options.metricsAddress,
+    hboneAddress: options.hboneAddress,
+    connectTimeoutMs: options.connectTimeoutMs,
+    log: options.log,
+    random: Math.random,
+    observer: undefined,
+  });
+  let watcher: { close(): void } | undefined;
+  try {
+    await waypoint.start();
+  } catch (err) {
+    await waypoint.stop(0);
+    throw err;
+  }
+  if (options.watch) watcher = source.watch(() => void waypoint.reload());
+  return {
+    waypoint,
+    stop: async () => {
+      watcher?.close();
+      const { drained } = await waypoint.stop(options.drainTimeoutMs);
+      options.log.info(drained ? 'drained: all in-flight requests completed' : 'drain timeout: remaining requests were cut');
+    },
+  };
+}
+
+/** Runs until SIGTERM or SIGINT; returns the exit code. */
+export async function runCommand(options: RunOptions): Promise<number> {
+  let running: RunningWaypoint;
+  try {
+    running = await startWaypoint(options);
+  } catch (err) {
+    options.log.error(err instanceof StartupError ? err.message : `startup failed: ${String(err)}`);
+    return 1;
+  }
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      options.log.info(`${signal}: draining`, { grace_ms: options.drainTimeoutMs });
+      void running.stop().then(() => resolve(0));
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}
+

@@ -1,0 +1,108 @@
+// Services: clusters for every Service port, and the ServiceConfig of each Service this waypoint serves.
+import { sortByPrecedence } from '../../router/precedence.js';
+import { type Diagnostic, resourceDiagnostic } from '../diagnostics.js';
+import type { ServiceSpec } from '../model/core.js';
+import type { ClusterConfig, HttpRouting, RouteEntry, ServiceConfig, ServicePortConfig } from '../snapshot.js';
+import type { Valid, ValidResources } from '../validate/validate.js';
+import { endpointsFor, slicesByService } from './endpoints.js';
+import type { Attachment, RankedEntry } from './http-routes.js';
+import { clusterProtocolSegment, portProtocol } from './protocol.js';
+
+export type ClusterIndex = ReadonlyMap<string, ReadonlyMap<number, ClusterConfig>>;
+
+/** One cluster per port of every Service (not only enrolled ones: any Service can be a backend). */
+export function buildClusters(resources: ValidResources, clusterDomain: string): ClusterIndex {
+  const bySlice = slicesByService(resources.endpointSlices);
+  const out = new Map<string, Map<number, ClusterConfig>>();
+  for (const svc of resources.services.values()) {
+    const hostname = serviceHostname(svc, clusterDomain);
+    const ports = new Map<number, ClusterConfig>();
+    for (const port of svc.spec.ports) {
+      const protocol = portProtocol(port.appProtocol, port.name);
+      ports.set(port.port, Object.freeze({
+        id: `inbound-vip|${port.port}|${clusterProtocolSegment(protocol)}|${hostname}`,
+        service: svc.key,
+        hostname,
+        port: port.port,
+        protocol,
+        endpoints: Object.freeze(endpointsFor(port, bySlice.get(svc.key) ?? []).map((e) => Object.freeze(e))),
+      }));
+    }
+    out.set(svc.key, ports);
+  }
+  return out;
+}
+
+export function serviceHostname(svc: Valid<ServiceSpec>, clusterDomain: string): string {
+  return `${svc.raw.metadata.name}.${svc.raw.metadata.namespace}.svc.${clusterDomain}`;
+}
+
+/** Route entries attached to a Service port, split into producer and per-namespace consumer groups. */
+function routingFor(
+  svc: Valid<ServiceSpec>,
+  port: number,
+  cluster: ClusterConfig,
+  attachments: ReadonlyArray<Attachment>,
+  gatewayEntries: ReadonlyArray<RankedEntry>,
+): HttpRouting {
+  const producer: RankedEntry[] = [];
+  const consumers = new Map<string, RankedEntry[]>();
+  for (const a of attachments) {
+    const t = a.target;
+    if (t.kind !== 'service' || t.service !== svc.key || (t.port !== undefined && t.port !== port)) continue;
+    if (t.consumerNamespace === undefined) producer.push(...a.entries);
+    else {
+      const list = consumers.get(t.consumerNamespace) ?? [];
+      list.push(...a.entries);
+      consumers.set(t.consumerNamespace, list);
+    }
+  }
+  // Routes attached to the waypoint Gateway apply to every Service it serves that has no route of its own.
+  if (producer.length === 0 && consumers.size === 0) {
+    if (gatewayEntries.length === 0) return Object.freeze({ kind: 'service-default', cluster });
+    producer.push(...gatewayEntries);
+  }
+  const frozen = new Map<string, ReadonlyArray<RouteEntry>>();
+  for (const [ns, list] of [...consumers].sort(([a], [b]) => (a < b ? -1 : 1))) frozen.set(ns, table(list));
+  return Object.freeze({ kind: 'routes', producer: table(producer), consumers: frozen });
+}
+
+function table(entries: RankedEntry[]): ReadonlyArray<RouteEntry> {
+  return Object.freeze(sortByPrecedence(entries).map((e) => e.entry));
+}
+
+export function buildServiceConfig(
+  svc: Valid<ServiceSpec>,
+  clusters: ClusterIndex,
+  attachments: ReadonlyArray<Attachment>,
+  gatewayEntries: ReadonlyArray<RankedEntry>,
+  clusterDomain: string,
+  diagnostics: Diagnostic[],
+): ServiceConfig {
+  const ports: ServicePortConfig[] = [];
+  const own = clusters.get(svc.key);
+  svc.spec.ports.forEach((p, i) => {
+    const cluster = own?.get(p.port);
+    if (cluster === undefined) return;
+    if (p.protocol !== 'TCP') {
+      diagnostics.push(resourceDiagnostic(svc.raw, 'warning', 'unsupported-protocol', ['spec', 'ports', i, 'protocol'], `${p.protocol} ports are not proxied by the waypoint`));
+      return;
+    }
+    ports.push(Object.freeze({
+      name: p.name ?? '',
+      port: p.port,
+      protocol: cluster.protocol,
+      cluster,
+      http: routingFor(svc, p.port, cluster, attachments, gatewayEntries),
+    }));
+  });
+  const ip = svc.spec.clusterIP;
+  return Object.freeze({
+    key: svc.key,
+    namespace: svc.raw.metadata.namespace,
+    name: svc.raw.metadata.name,
+    hostname: serviceHostname(svc, clusterDomain),
+    vip: ip === undefined || ip === '' || ip === 'None' ? undefined : ip,
+    ports: Object.freeze(ports),
+  });
+}

@@ -1,0 +1,76 @@
+// The one serializer of a snapshot: served by /config_dump and written to golden files, so what
+// tests pin is exactly what operators see.
+import type { Diagnostic } from './diagnostics.js';
+import type { ClusterConfig, HttpRouting, RouteAction, RouteEntry, Snapshot } from './snapshot.js';
+import type { ConfigStatus } from './status.js';
+
+export interface ConfigDump {
+  readonly version: number;
+  readonly waypoint: string | null;
+  readonly listeners: ReadonlyArray<unknown>;
+  readonly services: ReadonlyArray<unknown>;
+  readonly clusters: ReadonlyArray<unknown>;
+  readonly status: ConfigStatus;
+  readonly diagnostics: ReadonlyArray<Diagnostic>;
+}
+
+export function dumpSnapshot(s: Snapshot): ConfigDump {
+  return {
+    version: s.version,
+    waypoint: s.waypoint === undefined ? null : `${s.waypoint.namespace}/${s.waypoint.name}`,
+    listeners: sortedBy([...s.listeners.values()], (l) => l.key).map((l) => ({
+      address: l.key,
+      service: l.service.key,
+      port: l.servicePort.name === '' ? l.port : `${l.port} (${l.servicePort.name})`,
+      protocol: l.servicePort.protocol,
+    })),
+    services: sortedBy([...s.services.values()], (v) => v.key).map((v) => ({
+      service: v.key,
+      hostname: v.hostname,
+      vip: v.vip ?? null,
+      ports: v.ports.map((p) => ({ port: p.port, name: p.name, protocol: p.protocol, cluster: p.cluster.id, routing: dumpRouting(p.http) })),
+    })),
+    clusters: sortedBy([...s.clusters.values()], (c) => c.id).map(dumpCluster),
+    status: s.status,
+    diagnostics: s.diagnostics,
+  };
+}
+
+function dumpRouting(r: HttpRouting): unknown {
+  if (r.kind === 'service-default') return { kind: 'service-default', cluster: r.cluster.id };
+  const consumers: Record<string, unknown> = {};
+  for (const [ns, table] of r.consumers) consumers[ns] = table.map(dumpEntry);
+  return { kind: 'routes', producer: r.producer.map(dumpEntry), consumers };
+}
+
+function dumpEntry(e: RouteEntry): unknown {
+  return {
+    name: e.name,
+    route: e.route,
+    rule: e.ruleIndex,
+    match: e.matchIndex,
+    when: e.matchSpec,
+    ...(e.hostnames === null ? {} : { hostnames: e.hostnames }),
+    action: dumpAction(e.action),
+  };
+}
+
+function dumpAction(a: RouteAction): unknown {
+  if (a.kind === 'direct') return { direct: a.status, details: a.details };
+  return {
+    backends: a.backends.targets.map((t) => (t.kind === 'cluster' ? { cluster: t.cluster.id, weight: t.weight } : { invalid: t.reason, weight: t.weight })),
+  };
+}
+
+function dumpCluster(c: ClusterConfig): unknown {
+  return {
+    id: c.id,
+    service: c.service,
+    protocol: c.protocol,
+    endpoints: c.endpoints.map((e) => ({ address: e.key, ...(e.workload === undefined ? {} : { workload: e.workload }) })),
+  };
+}
+
+function sortedBy<T>(items: T[], key: (t: T) => string): T[] {
+  return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}

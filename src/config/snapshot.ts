@@ -1,0 +1,117 @@
+// The compiled, immutable configuration the data plane reads. Only config/compile builds these objects;
+// the data plane pins one snapshot per request and never mutates it.
+import type { CompiledHttpMatch } from '../router/match/http-match.js';
+import type { Diagnostic } from './diagnostics.js';
+import type { HTTPRouteMatch } from './model/http-route.js';
+import type { ConfigStatus } from './status.js';
+
+/** Application protocol of a Service port, as Istio selects it (appProtocol, else port-name prefix). */
+export type PortProtocol = 'http' | 'http2' | 'grpc' | 'tcp' | 'tls' | 'unknown';
+
+export interface EndpointConfig {
+  /** `ip:port`: the stable id of the endpoint's runtime state (pool, outlier state). */
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  /** `Pod ns/name` when the EndpointSlice names one. */
+  readonly workload: string | undefined;
+}
+
+export interface ClusterConfig {
+  /** Istio's name, e.g. `inbound-vip|9080|http|reviews.default.svc.cluster.local`; stable across snapshots. */
+  readonly id: string;
+  readonly service: string;
+  readonly hostname: string;
+  readonly port: number;
+  readonly protocol: PortProtocol;
+  readonly endpoints: ReadonlyArray<EndpointConfig>;
+}
+
+/** One weighted entry of a rule's backendRefs. An invalid entry answers 500 for its share of traffic. */
+export type BackendTarget =
+  | { readonly kind: 'cluster'; readonly weight: number; readonly cluster: ClusterConfig }
+  | { readonly kind: 'invalid'; readonly weight: number; readonly reason: string };
+
+export interface WeightedBackends {
+  /** Targets with weight > 0, in rule order. */
+  readonly targets: ReadonlyArray<BackendTarget>;
+  /** Running sums of the weights, for a binary-search pick. */
+  readonly cumulative: ReadonlyArray<number>;
+  readonly total: number;
+}
+
+export type RouteAction =
+  | { readonly kind: 'forward'; readonly backends: WeightedBackends }
+  /** Every backendRef has weight 0 (or there are none): Istio answers 500 directly. */
+  | { readonly kind: 'direct'; readonly status: number; readonly details: string };
+
+export interface RouteEntry {
+  /** `namespace.name.ruleIndex` (or the rule's own name), as Istio names route entries. */
+  readonly name: string;
+  /** `namespace/name` of the HTTPRoute. */
+  readonly route: string;
+  readonly ruleIndex: number;
+  readonly matchIndex: number;
+  readonly match: CompiledHttpMatch;
+  /** The match as configured (defaults filled in), for /config_dump and traces. */
+  readonly matchSpec: HTTPRouteMatch;
+  /** Lower-cased hostnames for routes attached to the waypoint Gateway; null = any host. */
+  readonly hostnames: ReadonlyArray<string> | null;
+  readonly action: RouteAction;
+}
+
+export type HttpRouting =
+  /** No route attached: the Service load-balances over its own endpoints. */
+  | { readonly kind: 'service-default'; readonly cluster: ClusterConfig }
+  | {
+      readonly kind: 'routes';
+      /** Producer routes (and routes attached to the waypoint Gateway), in precedence order. */
+      readonly producer: ReadonlyArray<RouteEntry>;
+      /** Consumer routes keyed by the client namespace they apply to (GEP-1294). */
+      readonly consumers: ReadonlyMap<string, ReadonlyArray<RouteEntry>>;
+    };
+
+export interface ServicePortConfig {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: PortProtocol;
+  readonly cluster: ClusterConfig;
+  /** How HTTP requests on this port are routed; also used after sniffing on `unknown` ports. */
+  readonly http: HttpRouting;
+}
+
+export interface ServiceConfig {
+  /** `namespace/name`. */
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly hostname: string;
+  readonly vip: string | undefined;
+  readonly ports: ReadonlyArray<ServicePortConfig>;
+}
+
+/** A local VIP listener: `clusterIP:port` of an enrolled Service with a loopback clusterIP. */
+export interface ListenerConfig {
+  /** `ip:port`, the id the listener set binds and the data plane looks up. */
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  readonly service: ServiceConfig;
+  readonly servicePort: ServicePortConfig;
+}
+
+export interface WaypointRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface Snapshot {
+  /** Increases by one with every swap. */
+  readonly version: number;
+  readonly waypoint: WaypointRef | undefined;
+  readonly listeners: ReadonlyMap<string, ListenerConfig>;
+  readonly services: ReadonlyMap<string, ServiceConfig>;
+  readonly clusters: ReadonlyMap<string, ClusterConfig>;
+  readonly status: ConfigStatus;
+  readonly diagnostics: ReadonlyArray<Diagnostic>;
+}
