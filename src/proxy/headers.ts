@@ -9,8 +9,8 @@ const REQUEST_DROPPED = new Set([
 ]);
 const RESPONSE_DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'trailer', 'upgrade', 'server']);
 
-/** Header-name lengths present in REQUEST_DROPPED: a length check avoids lowercasing most names. */
-const DROPPED_LENGTHS = new Set([...REQUEST_DROPPED].map((h) => h.length));
+/** Lengths of the names the loop must recognise: a length check avoids lowercasing most names. */
+const INSPECTED_LENGTHS = new Set([...REQUEST_DROPPED, 'x-request-id'].map((h) => h.length));
 
 /**
  * Builds the upstream request headers as a flat [name, value, ...] list from the raw downstream ones,
@@ -21,7 +21,7 @@ export function upstreamRequestHeaders(raw: ReadonlyArray<string>, host: string,
   let requestId = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (DROPPED_LENGTHS.has(name.length) || connectionTokens !== undefined) {
+    if (INSPECTED_LENGTHS.has(name.length) || connectionTokens !== undefined) {
       const lower = name.toLowerCase();
       if (REQUEST_DROPPED.has(lower) || connectionTokens?.has(lower) === true) continue;
       if (lower === 'x-request-id') requestId = true;
