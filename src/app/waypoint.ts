@@ -9,7 +9,8 @@ import { ConnectionHandler } from '../listener/connection-handler.js';
 import { type BindFailure, VipListenerSet } from '../listener/vip-listeners.js';
 import type { Logger } from '../observability/logger.js';
 import { ProxyMetrics } from '../observability/proxy-metrics.js';
-import { ConnectionTable } from '../proxy/connection-context.js';
+import { type ConnectionContext, ConnectionTable } from '../proxy/connection-context.js';
+import type { Duplex } from 'node:stream';
 import type { ExchangeObserver } from '../proxy/http-exchange.js';
 import { HttpProxy } from '../proxy/http-proxy.js';
 import { EndpointRegistry } from '../upstream/endpoint-registry.js';
@@ -44,6 +45,7 @@ export class Waypoint {
   readonly #http1: http.Server;
   readonly #listeners: VipListenerSet;
   readonly #metrics: ProxyMetrics;
+  readonly #handler: ConnectionHandler;
   #admin: http.Server | undefined;
   #metricsServer: http.Server | undefined;
   #ready = false;
@@ -82,10 +84,19 @@ export class Waypoint {
       connectTimeoutMs: options.connectTimeoutMs,
       log: (m) => options.log.warn(m),
     });
+    this.#handler = handler;
     this.#listeners = new VipListenerSet((socket: Socket, key: string) => {
       handler.accept(socket, { listenerKey: key, remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0, sourceNamespace: undefined, peerPrincipal: undefined });
     });
     this.store.subscribe((next) => this.#endpoints.reconcile(next));
+  }
+
+  /**
+   * Feeds a connection into the data path as if it had arrived on `ctx.listenerKey`: the entry point
+   * for tunnels (HBONE) and for in-process tests that need a client identity.
+   */
+  accept(stream: Duplex, ctx: ConnectionContext): void {
+    this.#handler.accept(stream, ctx);
   }
 
   get ready(): boolean {

@@ -1,5 +1,6 @@
 // The compiled, immutable configuration the data plane reads. Only config/compile builds these objects;
 // the data plane pins one snapshot per request and never mutates it.
+import type { FilterChain } from '../filters/types.js';
 import type { CompiledHttpMatch } from '../router/match/http-match.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { HTTPRouteMatch } from './model/http-route.js';
@@ -57,6 +58,8 @@ export interface RouteEntry {
   readonly matchSpec: HTTPRouteMatch;
   /** Lower-cased hostnames for routes attached to the waypoint Gateway; null = any host. */
   readonly hostnames: ReadonlyArray<string> | null;
+  /** The rule's HTTPRoute filters, in listed order (EMPTY_CHAIN when none). */
+  readonly filters: FilterChain;
   readonly action: RouteAction;
 }
 
@@ -78,6 +81,11 @@ export interface ServicePortConfig {
   readonly cluster: ClusterConfig;
   /** How HTTP requests on this port are routed; also used after sniffing on `unknown` ports. */
   readonly http: HttpRouting;
+  /**
+   * Filters that run on every HTTP request to this port before routing, in Istio's waypoint order
+   * (ext-authz, authn plugins, JWT, authz plugins, RBAC, stats plugins); EMPTY_CHAIN when none.
+   */
+  readonly filters: FilterChain;
 }
 
 export interface ServiceConfig {

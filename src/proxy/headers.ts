@@ -1,6 +1,7 @@
 // Header handling between downstream and upstream: hop-by-hop removal (RFC 9110 7.6.1) and the
 // headers Envoy adds (x-request-id, x-forwarded-proto, server, x-envoy-upstream-service-time).
 import { randomUUID } from 'node:crypto';
+import { HeaderList } from '../http/header-list.js';
 
 /** Connection-specific headers never forwarded (RFC 9110 7.6.1), plus ones the proxy rewrites itself. */
 const REQUEST_DROPPED = new Set([
@@ -16,7 +17,7 @@ const INSPECTED_LENGTHS = new Set([...REQUEST_DROPPED, 'x-request-id'].map((h) =
  * Builds the upstream request headers as a flat [name, value, ...] list from the raw downstream ones,
  * keeping their order and case. Host goes first (undici sends it as given).
  */
-export function upstreamRequestHeaders(raw: ReadonlyArray<string>, host: string, connectionTokens: ReadonlySet<string> | undefined): string[] {
+export function upstreamRequestHeaders(raw: ReadonlyArray<string>, host: string, connectionTokens: ReadonlySet<string> | undefined): HeaderList {
   const out: string[] = ['host', host];
   let requestId = false;
   for (let i = 0; i < raw.length; i += 2) {
@@ -31,7 +32,7 @@ export function upstreamRequestHeaders(raw: ReadonlyArray<string>, host: string,
   if (!requestId) out.push('x-request-id', randomUUID());
   // Envoy sets x-forwarded-proto from the downstream transport: plaintext here (or inside a tunnel).
   out.push('x-forwarded-proto', 'http');
-  return out;
+  return new HeaderList(out);
 }
 
 /** Names listed in a Connection header (other than close/keep-alive) are hop-by-hop too. */
@@ -46,15 +47,16 @@ export function connectionTokens(value: string | undefined): ReadonlySet<string>
   return tokens;
 }
 
-/** Flat response header list for `res.writeHead`, without hop-by-hop headers. */
-export function downstreamResponseHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, upstreamMs: number): Array<string | string[]> {
-  const out: Array<string | string[]> = [];
-  const extra = connectionTokens(typeof headers.connection === 'string' ? headers.connection : undefined);
+/** Response headers for downstream, without hop-by-hop headers, as a list filters can edit. */
+export function responseHeaderList(headers: Readonly<Record<string, string | string[] | undefined>>, upstreamMs: number): HeaderList {
+  const out: string[] = [];
+  const extra = connectionTokens(typeof headers['connection'] === 'string' ? headers['connection'] : undefined);
   for (const name in headers) {
     if (RESPONSE_DROPPED.has(name) || extra?.has(name) === true) continue;
     const value = headers[name];
-    if (value !== undefined) out.push(name, value);
+    if (typeof value === 'string') out.push(name, value);
+    else if (value !== undefined) for (const v of value) out.push(name, v);
   }
   out.push('x-envoy-upstream-service-time', String(upstreamMs), 'server', 'istio-envoy');
-  return out;
+  return new HeaderList(out);
 }

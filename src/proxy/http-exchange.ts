@@ -1,28 +1,46 @@
-// One downstream HTTP request through the waypoint: its pinned snapshot, the decisions taken for it,
-// and the upstream handler that streams the response back with backpressure.
+// One downstream HTTP request through the waypoint: its pinned snapshot, the request as filters edit it,
+// the decisions taken for it, and the upstream handler that streams the response back with backpressure.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import type { Snapshot } from '../config/snapshot.js';
+import type { ListenerConfig, RouteEntry, Snapshot } from '../config/snapshot.js';
 import type { LocalReply, ResponseFlag } from '../errors/local-reply.js';
 import { LocalReplies } from '../errors/local-reply.js';
 import { classifyUpstreamError } from '../errors/upstream-errors.js';
+import { EMPTY_CHAIN, type FilterChain } from '../filters/types.js';
+import { HeaderList } from '../http/header-list.js';
 import type { EndpointState } from '../upstream/endpoint-registry.js';
 import type { ConnectionContext } from './connection-context.js';
-import { downstreamResponseHeaders } from './headers.js';
+import { responseHeaderList } from './headers.js';
 import { writeLocalReply } from './local-reply-writer.js';
 
 /** Called once per request when it is over (access log, metrics, debug ring). */
 export type ExchangeObserver = (exchange: HttpExchange) => void;
 
+/** What a validated JWT says about the end user (RequestAuthentication), for authorization. */
+export interface RequestAuth {
+  /** `iss/sub`. */
+  readonly principal: string;
+  readonly audiences: ReadonlyArray<string>;
+  readonly presenter: string | undefined;
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
 export class HttpExchange implements Dispatcher.DispatchHandler {
   readonly snapshot: Snapshot;
+  readonly listener: ListenerConfig;
   readonly conn: ConnectionContext;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly startMs: number;
-  readonly #observer: ExchangeObserver | undefined;
-  readonly #keepAlive: boolean;
+  /** The request as it will be sent upstream; filters edit these. */
+  method: string;
+  path: string;
+  readonly requestHeaders: HeaderList;
+  /** Set by the JWT filter when a token was validated. */
+  requestAuth: RequestAuth | undefined = undefined;
+  /** Route entry chosen (undefined for Service-default routing or before routing). */
+  route: RouteEntry | undefined = undefined;
   /** Route entry name (`ns.route.rule`), cluster id and `ip:port` chosen, when routing got that far. */
   routeName: string | undefined = undefined;
   clusterId: string | undefined = undefined;
@@ -30,24 +48,44 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   status = 0;
   flag: ResponseFlag | undefined = undefined;
   details = 'via_upstream';
+  readonly #observer: ExchangeObserver | undefined;
+  readonly #keepAlive: boolean;
   #endpoint: EndpointState | undefined = undefined;
   #controller: Dispatcher.DispatchController | undefined = undefined;
   #upstreamStartMs = 0;
   #done = false;
 
-  constructor(snapshot: Snapshot, conn: ConnectionContext, req: IncomingMessage, res: ServerResponse, observer: ExchangeObserver | undefined, keepAlive: boolean) {
+  constructor(
+    snapshot: Snapshot,
+    listener: ListenerConfig,
+    conn: ConnectionContext,
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestHeaders: HeaderList,
+    observer: ExchangeObserver | undefined,
+    keepAlive: boolean,
+  ) {
     this.snapshot = snapshot;
+    this.listener = listener;
     this.conn = conn;
     this.req = req;
     this.res = res;
+    this.method = req.method ?? 'GET';
+    this.path = req.url ?? '/';
+    this.requestHeaders = requestHeaders;
     this.startMs = performance.now();
     this.#observer = observer;
     this.#keepAlive = keepAlive;
     res.once('close', this.#onDownstreamClose);
   }
 
+  get done(): boolean {
+    return this.#done;
+  }
+
   /** Answers locally (no upstream involved) and finishes the exchange. */
   reply(reply: LocalReply): void {
+    if (this.#done) return;
     this.status = reply.status;
     this.flag = reply.flag;
     this.details = reply.details;
@@ -57,14 +95,15 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   }
 
   /** Sends the request to the chosen endpoint's pool, streaming the body both ways. */
-  forward(endpoint: EndpointState, path: string, headers: string[]): void {
+  forward(endpoint: EndpointState): void {
+    if (this.#done) return;
     this.#endpoint = endpoint;
     this.upstreamHost = endpoint.key;
     endpoint.active++;
     this.#upstreamStartMs = performance.now();
     const req = this.req;
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    endpoint.pool.dispatch({ path, method: req.method ?? 'GET', headers, body: hasBody ? req : null }, this);
+    endpoint.pool.dispatch({ path: this.path, method: this.method, headers: this.requestHeaders.fields, body: hasBody ? req : null }, this);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -77,7 +116,9 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     const res = this.res;
     if (!this.#keepAlive) res.shouldKeepAlive = false;
-    res.writeHead(statusCode, downstreamResponseHeaders(headers, Math.round(performance.now() - this.#upstreamStartMs)));
+    const list = responseHeaderList(headers, Math.round(performance.now() - this.#upstreamStartMs));
+    this.#runResponseFilters(list);
+    res.writeHead(statusCode, list.fields);
     // Flush headers now so slow bodies (streams, long polls) do not hold them back.
     res.flushHeaders();
     if (this.#controller === undefined) this.#controller = controller;
@@ -109,6 +150,13 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.reply(LocalReplies.upstreamReset(failure.reason, failure.transportFailure));
   }
 
+  /** Encoder order, as Envoy: route filters first, then the listener's chain in reverse. */
+  #runResponseFilters(list: HeaderList): void {
+    const routeFilters = this.route?.filters ?? EMPTY_CHAIN;
+    runResponse(routeFilters, this, list);
+    runResponse(this.listener.servicePort.filters, this, list);
+  }
+
   readonly #onDrain = (): void => {
     this.#controller?.resume();
   };
@@ -127,6 +175,16 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     if (this.#done) return;
     this.#done = true;
     if (this.#endpoint !== undefined) this.#endpoint.active--;
+    runLog(this.route?.filters ?? EMPTY_CHAIN, this);
+    runLog(this.listener.servicePort.filters, this);
     this.#observer?.(this);
   }
+}
+
+function runResponse(chain: FilterChain, ex: HttpExchange, list: HeaderList): void {
+  for (let i = chain.length - 1; i >= 0; i--) chain[i]?.onResponseHeaders?.(ex, list);
+}
+
+function runLog(chain: FilterChain, ex: HttpExchange): void {
+  for (let i = 0; i < chain.length; i++) chain[i]?.onLog?.(ex);
 }

@@ -1,9 +1,11 @@
-// The HTTP request path: listener config → route → backend → endpoint → upstream exchange.
+// The HTTP request path: listener filters → route → route filters → backend → endpoint → upstream.
 // Reads the snapshot once per request; every refusal is a LocalReply with Envoy's flag and details.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ClusterConfig } from '../config/snapshot.js';
+import type { ClusterConfig, HttpRouting } from '../config/snapshot.js';
 import type { SnapshotStore } from '../config/store.js';
 import { LocalReplies } from '../errors/local-reply.js';
+import { runRequestHeaders } from '../filters/chain.js';
+import type { FilterOutcome } from '../filters/types.js';
 import { RequestView } from '../router/request-view.js';
 import type { EndpointRegistry } from '../upstream/endpoint-registry.js';
 import { pickBackend, pickEndpoint, type Random } from '../upstream/load-balancer.js';
@@ -39,39 +41,68 @@ export class HttpProxy {
       res.destroy();
       return;
     }
-    this.#inFlight++;
-    const exchange = new HttpExchange(snapshot, conn, req, res, this.#onDone, !this.#draining);
     const listener = snapshot.listeners.get(conn.listenerKey);
-    if (listener === undefined) return exchange.reply(LocalReplies.filterChainNotFound);
-    // Istio's waypoint rejects HTTP/1.0 with 426 unless HTTP/1.0 is explicitly enabled.
-    if (req.httpVersionMinor === 0 && req.httpVersionMajor === 1) return exchange.reply(LocalReplies.lowVersion);
-
-    const routing = listener.servicePort.http;
-    let cluster: ClusterConfig;
-    let path = req.url ?? '/';
-    if (routing.kind === 'service-default') {
-      cluster = routing.cluster;
-      exchange.routeName = 'default';
-      if (path.charCodeAt(0) !== 47 /* '/' */) path = originForm(new RequestView(req.method ?? 'GET', path, req.headers));
-    } else {
-      const view = new RequestView(req.method ?? 'GET', path, req.headers);
-      if (path.charCodeAt(0) !== 47) path = originForm(view);
-      const entry = selectRoute(routing, view, conn.sourceNamespace);
-      if (entry === undefined) return exchange.reply(LocalReplies.routeNotFound);
-      exchange.routeName = entry.name;
-      const action = entry.action;
-      if (action.kind === 'direct') return exchange.reply(LocalReplies.direct(action.status, action.details));
-      const target = pickBackend(action.backends, deps.random);
-      if (target === undefined || target.kind === 'invalid') return exchange.reply(LocalReplies.clusterNotFound);
-      cluster = target.cluster;
+    if (listener === undefined) {
+      res.writeHead(404, ['content-length', '0', 'server', 'istio-envoy']).end();
+      return;
     }
-    exchange.clusterId = cluster.id;
-    const endpoint = pickEndpoint(cluster, deps.endpoints, deps.random);
-    if (endpoint === undefined) return exchange.reply(LocalReplies.noHealthyUpstream);
-    const host = req.headers.host ?? listener.service.hostname;
-    const headers = upstreamRequestHeaders(req.rawHeaders, host, connectionTokens(req.headers.connection));
-    exchange.forward(endpoint, path, headers);
+    this.#inFlight++;
+    const headers = upstreamRequestHeaders(req.rawHeaders, req.headers.host ?? listener.service.hostname, connectionTokens(req.headers.connection));
+    const ex = new HttpExchange(snapshot, listener, conn, req, res, headers, this.#onDone, !this.#draining);
+    // Istio's waypoint rejects HTTP/1.0 with 426 unless HTTP/1.0 is explicitly enabled.
+    if (req.httpVersionMinor === 0 && req.httpVersionMajor === 1) return ex.reply(LocalReplies.lowVersion);
+    if (ex.path.charCodeAt(0) !== 47 /* '/' */) ex.path = originForm(new RequestView(ex.method, ex.path, req.headers));
+    const chain = listener.servicePort.filters;
+    if (chain.length === 0) return this.#route(ex);
+    this.#continue(ex, runRequestHeaders(chain, ex), this.#route);
   };
+
+  /** Applies a phase outcome: a local reply ends the request, otherwise `next` runs (after I/O if async). */
+  #continue(ex: HttpExchange, outcome: FilterOutcome | Promise<FilterOutcome>, next: (ex: HttpExchange) => void): void {
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (o) => (o === undefined ? next(ex) : ex.reply(o)),
+        () => ex.reply(LocalReplies.direct(500, 'filter_failed')),
+      );
+      return;
+    }
+    if (outcome === undefined) next(ex);
+    else ex.reply(outcome);
+  }
+
+  readonly #route = (ex: HttpExchange): void => {
+    if (ex.done) return;
+    const routing: HttpRouting = ex.listener.servicePort.http;
+    if (routing.kind === 'service-default') {
+      ex.routeName = 'default';
+      return this.#upstream(ex, routing.cluster);
+    }
+    // Filters may have changed headers (e.g. JWT claims copied to headers): route on what they left.
+    const headers = ex.requestHeaders.modified ? ex.requestHeaders.toObject() : ex.req.headers;
+    const entry = selectRoute(routing, new RequestView(ex.method, ex.path, headers), ex.conn.sourceNamespace);
+    if (entry === undefined) return ex.reply(LocalReplies.routeNotFound);
+    ex.route = entry;
+    ex.routeName = entry.name;
+    if (entry.filters.length === 0) return this.#backend(ex);
+    this.#continue(ex, runRequestHeaders(entry.filters, ex), this.#backend);
+  };
+
+  readonly #backend = (ex: HttpExchange): void => {
+    if (ex.done) return;
+    const action = ex.route?.action;
+    if (action === undefined) return ex.reply(LocalReplies.routeNotFound);
+    if (action.kind === 'direct') return ex.reply(LocalReplies.direct(action.status, action.details));
+    const target = pickBackend(action.backends, this.#deps.random);
+    if (target === undefined || target.kind === 'invalid') return ex.reply(LocalReplies.clusterNotFound);
+    this.#upstream(ex, target.cluster);
+  };
+
+  #upstream(ex: HttpExchange, cluster: ClusterConfig): void {
+    ex.clusterId = cluster.id;
+    const endpoint = pickEndpoint(cluster, this.#deps.endpoints, this.#deps.random);
+    if (endpoint === undefined) return ex.reply(LocalReplies.noHealthyUpstream);
+    ex.forward(endpoint);
+  }
 
   readonly #onDone = (exchange: HttpExchange): void => {
     this.#inFlight--;

@@ -1,5 +1,6 @@
 // Compiles HTTPRoutes: rules to route entries with compiled matches and weighted backends, attached
 // to their parents, plus the Gateway API status of every parentRef.
+import { EMPTY_CHAIN } from '../../filters/types.js';
 import { type CompiledHttpMatch, compileHttpRouteMatch } from '../../router/match/http-match.js';
 import { type MatchRank, rankOf } from '../../router/precedence.js';
 import { type Diagnostic, resourceDiagnostic } from '../diagnostics.js';
@@ -154,6 +155,7 @@ function rankedEntries(route: Valid<HTTPRouteSpec>, rules: ReadonlyArray<Compile
           match,
           matchSpec,
           hostnames: target.kind === 'gateway' ? target.hostnames : null,
+          filters: EMPTY_CHAIN,
           action: rule.action,
         }),
       });

@@ -8,6 +8,7 @@ import { condition } from '../status.js';
 import { validateResources, type ValidResources } from '../validate/validate.js';
 import { enrollmentOf } from './enrollment.js';
 import { compileHttpRoutes, type RankedEntry } from './http-routes.js';
+import type { FilterStage } from './port-filters.js';
 import { buildClusters, buildServiceConfig } from './services.js';
 import { selectWaypoint, waypointGatewayStatus } from './waypoint.js';
 
@@ -65,6 +66,8 @@ function compileValid(resources: ValidResources, options: CompileOptions, diagno
     gateways.push(waypointGatewayStatus(selection.gateway, selection.servesServices, diagnostics));
     const gatewayEntries: RankedEntry[] = [];
     for (const a of routes.attachments) if (a.target.kind === 'gateway' && a.target.gateway === waypointKey) gatewayEntries.push(...a.entries);
+    // Port-level filter stages in Istio's waypoint order (see port-filters.ts); each compiles its policies once.
+    const stages: FilterStage[] = [];
     for (const svc of [...resources.services.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
       const bound = bindings.get(svc.key);
       const served = bound !== undefined && bound === waypointKey && selection.servesServices;
@@ -74,7 +77,7 @@ function compileValid(resources: ValidResources, options: CompileOptions, diagno
         diagnostics.push(resourceDiagnostic(svc.raw, 'warning', 'unsupported-service', ['spec', 'type'], 'ExternalName Services are not served by a waypoint'));
         continue;
       }
-      const config = buildServiceConfig(svc, clusters, routes.attachments, gatewayEntries, options.clusterDomain, diagnostics);
+      const config = buildServiceConfig(svc, clusters, routes.attachments, gatewayEntries, options.clusterDomain, stages, diagnostics);
       services.set(svc.key, config);
       addListeners(config, listeners, diagnostics, svc.raw);
     }

@@ -6,6 +6,7 @@ import type { ClusterConfig, HttpRouting, RouteEntry, ServiceConfig, ServicePort
 import type { Valid, ValidResources } from '../validate/validate.js';
 import { endpointsFor, slicesByService } from './endpoints.js';
 import type { Attachment, RankedEntry } from './http-routes.js';
+import { buildPortFilters, type FilterStage } from './port-filters.js';
 import { clusterProtocolSegment, portProtocol } from './protocol.js';
 
 export type ClusterIndex = ReadonlyMap<string, ReadonlyMap<number, ClusterConfig>>;
@@ -77,9 +78,11 @@ export function buildServiceConfig(
   attachments: ReadonlyArray<Attachment>,
   gatewayEntries: ReadonlyArray<RankedEntry>,
   clusterDomain: string,
+  stages: ReadonlyArray<FilterStage>,
   diagnostics: Diagnostic[],
 ): ServiceConfig {
   const ports: ServicePortConfig[] = [];
+  const identity = { key: svc.key, namespace: svc.raw.metadata.namespace, name: svc.raw.metadata.name, hostname: serviceHostname(svc, clusterDomain) };
   const own = clusters.get(svc.key);
   svc.spec.ports.forEach((p, i) => {
     const cluster = own?.get(p.port);
@@ -94,14 +97,12 @@ export function buildServiceConfig(
       protocol: cluster.protocol,
       cluster,
       http: routingFor(svc, p.port, cluster, attachments, gatewayEntries),
+      filters: buildPortFilters({ service: identity, port: p.port }, stages),
     }));
   });
   const ip = svc.spec.clusterIP;
   return Object.freeze({
-    key: svc.key,
-    namespace: svc.raw.metadata.namespace,
-    name: svc.raw.metadata.name,
-    hostname: serviceHostname(svc, clusterDomain),
+    ...identity,
     vip: ip === undefined || ip === '' || ip === 'None' ? undefined : ip,
     ports: Object.freeze(ports),
   });
