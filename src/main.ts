@@ -42,17 +42,19 @@ program
   .option('--metrics-address <host:port>', 'Prometheus metrics server (/stats/prometheus)', hostPort, { host: '0.0.0.0', port: 15020 })
   .option('--hbone-address <host:port>', 'HBONE tunnel listener (mTLS HTTP/2 CONNECT)', hostPort, { host: '0.0.0.0', port: 15008 })
   .option('--cluster-domain <domain>', 'Kubernetes cluster domain for Service hostnames', 'cluster.local')
+  .option('--mesh-config <file>', 'Istio MeshConfig YAML (or the istio ConfigMap): extension providers, access logs, tracing')
   .option('--drain-timeout <duration>', 'grace period for in-flight requests on SIGTERM', duration, 10_000)
   .option('--connect-timeout <duration>', 'upstream connect timeout', duration, 10_000)
   .option('--no-watch', 'do not watch config files for changes')
   .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
-  .action(async (opts: { config: string[]; waypoint?: string; adminAddress: HostPort; metricsAddress: HostPort; hboneAddress: HostPort; clusterDomain: string; drainTimeout: number; connectTimeout: number; watch: boolean; logFormat: 'text' | 'json'; logLevel: LogLevel }) => {
+  .action(async (opts: { config: string[]; waypoint?: string; meshConfig?: string; adminAddress: HostPort; metricsAddress: HostPort; hboneAddress: HostPort; clusterDomain: string; drainTimeout: number; connectTimeout: number; watch: boolean; logFormat: 'text' | 'json'; logLevel: LogLevel }) => {
     const log = createLogger(opts.logFormat, (line) => process.stderr.write(line), opts.logLevel);
     process.exitCode = await runCommand({
       config: opts.config,
       waypoint: opts.waypoint,
       clusterDomain: opts.clusterDomain,
+      meshConfigFile: opts.meshConfig,
       adminAddress: opts.adminAddress,
       metricsAddress: opts.metricsAddress,
       hboneAddress: opts.hboneAddress,
@@ -69,10 +71,11 @@ program
   .requiredOption('-c, --config <path>', 'config file or directory (repeatable)', collect, [])
   .option('--waypoint <namespace/name>', 'the Gateway of class istio-waypoint to check against', namespacedName)
   .option('--cluster-domain <domain>', 'Kubernetes cluster domain', 'cluster.local')
+  .option('--mesh-config <file>', 'Istio MeshConfig YAML (or the istio ConfigMap)')
   .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-  .action(async (opts: { config: string[]; waypoint?: string; clusterDomain: string; output: 'text' | 'json' }) => {
+  .action(async (opts: { config: string[]; waypoint?: string; meshConfig?: string; clusterDomain: string; output: 'text' | 'json' }) => {
     process.exitCode = await validateCommand(
-      { config: opts.config, waypoint: opts.waypoint, clusterDomain: opts.clusterDomain, output: opts.output },
+      { config: opts.config, waypoint: opts.waypoint, meshConfigFile: opts.meshConfig, clusterDomain: opts.clusterDomain, output: opts.output },
       (s) => process.stdout.write(s),
     );
   });

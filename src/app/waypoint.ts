@@ -21,6 +21,8 @@ export interface WaypointOptions {
   /** `namespace/name` of the waypoint Gateway (`--waypoint`). */
   readonly waypoint: string | undefined;
   readonly clusterDomain: string;
+  /** `--mesh-config` file (MeshConfig YAML or the `istio` ConfigMap). */
+  readonly meshConfigFile: string | undefined;
   readonly adminAddress: HostPort;
   readonly metricsAddress: HostPort | undefined;
   /** HBONE (`--hbone-address`): the tunnel listener feeds ConnectionHandler.accept; not bound yet. */
@@ -54,7 +56,7 @@ export class Waypoint {
 
   constructor(options: WaypointOptions) {
     this.#options = options;
-    this.#pipeline = new ConfigPipeline(options.source, this.store, { waypoint: options.waypoint, clusterDomain: options.clusterDomain });
+    this.#pipeline = new ConfigPipeline(options.source, this.store, { waypoint: options.waypoint, clusterDomain: options.clusterDomain, meshConfigFile: options.meshConfigFile });
     this.#endpoints = new EndpointRegistry({ connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: 60_000 });
     this.#metrics = new ProxyMetrics({
       activeConnections: () => this.#connections.openCount,

@@ -8,6 +8,7 @@ export interface RunOptions {
   readonly config: ReadonlyArray<string>;
   readonly waypoint: string | undefined;
   readonly clusterDomain: string;
+  readonly meshConfigFile: string | undefined;
   readonly adminAddress: HostPort;
   readonly metricsAddress: HostPort | undefined;
   readonly hboneAddress: HostPort | undefined;
@@ -25,11 +26,12 @@ export interface RunningWaypoint {
 
 /** Starts a waypoint; throws StartupError with a readable message when it cannot. */
 export async function startWaypoint(options: RunOptions): Promise<RunningWaypoint> {
-  const source = new FileSource(options.config);
+  const source = new FileSource(options.meshConfigFile === undefined ? options.config : [...options.config, options.meshConfigFile]);
   const waypoint = new Waypoint({
     source,
     waypoint: options.waypoint,
     clusterDomain: options.clusterDomain,
+    meshConfigFile: options.meshConfigFile,
     adminAddress: options.adminAddress,
     metricsAddress: options.metricsAddress,
     hboneAddress: options.hboneAddress,

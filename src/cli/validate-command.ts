@@ -2,20 +2,23 @@
 import { compile } from '../config/compile/index.js';
 import { formatDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
 import { loadConfigFiles } from '../config/source/files.js';
+import { loadMeshConfig } from '../config/source/mesh-config-file.js';
 import type { ConfigStatus } from '../config/status.js';
 
 export interface ValidateOptions {
   readonly config: ReadonlyArray<string>;
   readonly waypoint: string | undefined;
   readonly clusterDomain: string;
+  readonly meshConfigFile?: string | undefined;
   readonly output: 'text' | 'json';
 }
 
 /** Returns the process exit code: 0 when there is no error, 1 otherwise. */
 export async function validateCommand(options: ValidateOptions, write: (s: string) => void): Promise<number> {
   const loaded = await loadConfigFiles(options.config);
-  const result = compile(loaded.resources, { waypoint: options.waypoint, clusterDomain: options.clusterDomain, version: 1 });
-  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...result.diagnostics]);
+  const mesh = await loadMeshConfig(options.meshConfigFile);
+  const result = compile(loaded.resources, { waypoint: options.waypoint, clusterDomain: options.clusterDomain, mesh: mesh.config, version: 1 });
+  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...mesh.diagnostics, ...result.diagnostics]);
   const status = result.ok ? result.snapshot.status : result.status;
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   if (options.output === 'json') {

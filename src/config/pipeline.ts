@@ -4,6 +4,7 @@
 import { compile, type CompileOptions } from './compile/index.js';
 import { type Diagnostic, sortDiagnostics } from './diagnostics.js';
 import type { RawResource } from './resource.js';
+import { loadMeshConfig } from './source/mesh-config-file.js';
 import type { SnapshotStore } from './store.js';
 
 export interface LoadedConfig {
@@ -22,6 +23,8 @@ export type ReloadOutcome =
 export interface PipelineOptions {
   readonly waypoint: string | undefined;
   readonly clusterDomain: string;
+  /** `--mesh-config` file, re-read on every reload; Istio's defaults when undefined. */
+  readonly meshConfigFile: string | undefined;
 }
 
 export class ConfigPipeline {
@@ -44,9 +47,10 @@ export class ConfigPipeline {
 
   async reload(): Promise<ReloadOutcome> {
     const loaded = await this.#source.load();
-    const extra: Diagnostic[] = [];
+    const mesh = await loadMeshConfig(this.#options.meshConfigFile);
+    const extra: Diagnostic[] = [...mesh.diagnostics];
     let resources = withBrokenFilesKept(loaded, this.#lastGood, extra);
-    const options: CompileOptions = { ...this.#options, version: this.#version + 1 };
+    const options: CompileOptions = { waypoint: this.#options.waypoint, clusterDomain: this.#options.clusterDomain, mesh: mesh.config, version: this.#version + 1 };
     let result = compile(resources, options);
     if (result.rejected.length > 0 && this.#lastGood.length > 0) {
       const kept = keepPreviousVersions(resources, result.rejected, this.#lastGood, extra);

@@ -17,6 +17,7 @@ async function main(): Promise<number> {
       config: [configDir],
       waypoint: undefined,
       clusterDomain: 'cluster.local',
+      meshConfigFile: undefined,
       adminAddress: { host: '127.0.0.1', port: Number(process.env['WAYPOINT_ADMIN_PORT'] ?? 15000) },
       metricsAddress: { host: '127.0.0.1', port: Number(process.env['WAYPOINT_METRICS_PORT'] ?? 15020) },
       hboneAddress: undefined,

@@ -27,7 +27,7 @@ export interface TestMesh {
   close(): Promise<void>;
 }
 
-export async function startMesh(files: Readonly<Record<string, string>>, options: { watch?: boolean; waypoint?: string } = {}): Promise<TestMesh> {
+export async function startMesh(files: Readonly<Record<string, string>>, options: { watch?: boolean; waypoint?: string; meshConfigFile?: string } = {}): Promise<TestMesh> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'waypoint-e2e-'));
   for (const [name, yaml] of Object.entries(files)) await writeFile(path.join(dir, name), yaml);
   const records: ExchangeRecord[] = [];
@@ -36,6 +36,7 @@ export async function startMesh(files: Readonly<Record<string, string>>, options
     source,
     waypoint: options.waypoint,
     clusterDomain: 'cluster.local',
+    meshConfigFile: options.meshConfigFile,
     adminAddress: { host: '127.0.0.1', port: 0 },
     metricsAddress: undefined,
     hboneAddress: undefined,

@@ -1,8 +1,7 @@
-// Tests for compile(): waypoint selection, which Services are served and get listeners, and the
-// Gateway API status of HTTPRoute parentRefs (Accepted / ResolvedRefs / PartiallyInvalid / ResolvedWaypoints).
+// Tests for compile(): waypoint selection, which Services are served and get listeners (route status
+// and parentRef matching are in compile-routes.test.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ConfigDump } from '../dump.js';
 import { dumpSnapshot } from '../dump.js';
 import { parseConfigText } from '../source/yaml-documents.js';
 import type { Condition } from '../status.js';
@@ -22,8 +21,6 @@ const waypoint = (namespace: string, name = 'waypoint', labels: Obj = {}, spec: 
   doc(GW_API, 'Gateway', { name, namespace, labels }, { spec: { gatewayClassName: 'istio-waypoint', listeners: HBONE, ...spec } });
 const service = (namespace: string, name: string, spec: Obj, labels: Obj = {}): string =>
   doc('v1', 'Service', { name, namespace, labels }, { spec: { ports: [{ name: 'http', port: 80 }], ...spec } });
-const route = (namespace: string, name: string, spec: Obj, meta: Obj = {}): string => doc(GW_API, 'HTTPRoute', { name, namespace, ...meta }, { spec });
-const svcParent = (name: string, extra: Obj = {}): Obj => ({ group: '', kind: 'Service', name, ...extra });
 
 /** An enrolled namespace `apps` with its waypoint. */
 const BASE = [ns('apps', { 'istio.io/use-waypoint': 'waypoint' }), waypoint('apps')];
@@ -33,19 +30,7 @@ function run(docs: ReadonlyArray<string>, wanted?: string): CompileResult {
   assert.deepEqual(parsed.diagnostics, [], 'the test input parses');
   return compile(parsed.resources, { waypoint: wanted, clusterDomain: 'cluster.local', version: 7 });
 }
-function dump(docs: ReadonlyArray<string>, wanted?: string): ConfigDump {
-  const r = run(docs, wanted);
-  assert.ok(r.ok, `compile failed: ${JSON.stringify(r.diagnostics)}`);
-  return dumpSnapshot(r.snapshot);
-}
 const codes = (r: { diagnostics: ReadonlyArray<{ code: string }> }): string[] => r.diagnostics.map((d) => d.code);
-/** Conditions of the first parentRef of route `key`, as `Type=Status/Reason`. */
-function conditionsOf(r: CompileResult, key: string, parent = 0): Condition[] {
-  const status = r.ok ? r.snapshot.status : r.status;
-  const found = status.routes.find((s) => `${s.namespace}/${s.name}` === key);
-  assert.ok(found !== undefined, `no status for route ${key}`);
-  return [...(found.parents[parent]?.conditions ?? [])];
-}
 const short = (cs: ReadonlyArray<Condition>): string[] => cs.map((c) => `${c.type}=${c.status}/${c.reason}`);
 
 // ---- waypoint selection -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // compile(): raw resources → validated resources → immutable Snapshot, diagnostics and status.
 // Pure and synchronous: no I/O, no clocks, deterministic for the same input.
 import { type Diagnostic, resourceDiagnostic, sortDiagnostics } from '../diagnostics.js';
+import type { MeshConfig } from '../model/mesh-config.js';
 import type { RawResource } from '../resource.js';
 import type { ClusterConfig, ListenerConfig, ServiceConfig, Snapshot, WaypointRef } from '../snapshot.js';
 import type { ConfigStatus, GatewayStatus, ServiceBindingStatus } from '../status.js';
@@ -17,6 +18,8 @@ export interface CompileOptions {
   readonly waypoint: string | undefined;
   readonly clusterDomain: string;
   readonly version: number;
+  /** Mesh-wide settings (`--mesh-config`); Istio's defaults (DEFAULT_MESH_CONFIG) when absent. */
+  readonly mesh?: MeshConfig;
 }
 
 export type CompileResult = (
