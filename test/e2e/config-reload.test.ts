@@ -106,7 +106,7 @@ test('an invalid edit keeps serving the previous version of that resource', asyn
   const dump = JSON.parse((await request(...adminAt(mesh.admin), { path: '/config_dump' })).body) as { diagnostics: Array<{ code: string; path?: string; line?: number; message: string }> };
   const unknown = dump.diagnostics.find((d) => d.code === 'unknown-field');
   assert.ok(unknown !== undefined, JSON.stringify(dump.diagnostics));
-  assert.equal(unknown.path, 'spec.rules[0]');
+  assert.equal(unknown.path, 'spec.rules[0].backendRefz');
   assert.match(unknown.message, /"backendRefz"/);
   assert.ok(dump.diagnostics.some((d) => d.code === 'kept-previous'));
 });

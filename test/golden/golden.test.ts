@@ -13,6 +13,7 @@ import { parseConfigText } from '../../src/config/source/yaml-documents.js';
 
 // Tests run from dist/test/golden/, the cases live in the source tree.
 const CASES_DIR = fileURLToPath(new URL('../../../test/golden/cases/', import.meta.url));
+const DEMO_DIR = fileURLToPath(new URL('../../../examples/demo/', import.meta.url));
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
 
 /** Every case the suite is expected to hold, so a deleted or misnamed directory fails loudly. */
@@ -82,3 +83,11 @@ for (const name of cases) {
     assert.deepEqual(renderCase(text, readOptions(dir)), renderCase(text, readOptions(dir)));
   });
 }
+
+test('golden case demo is examples/demo/*.yaml concatenated (after its header comment)', () => {
+  const files = readdirSync(DEMO_DIR).filter((f) => f.endsWith('.yaml')).sort();
+  const expected = files.map((f) => readFileSync(path.join(DEMO_DIR, f), 'utf8')).join('---\n');
+  const input = readFileSync(path.join(CASES_DIR, 'demo', 'input.yaml'), 'utf8');
+  const body = input.split('\n').filter((_, i) => i >= 3).join('\n');
+  assert.equal(body, expected, 'regenerate test/golden/cases/demo/input.yaml from examples/demo (see its header)');
+});

@@ -31,7 +31,7 @@ const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
 export function resolveBackendRef(
   ref: BackendRefInput,
-  from: { readonly kind: string; readonly namespace: string },
+  from: { readonly kind: string; readonly namespace: string; readonly requireGrant: boolean },
   index: BackendIndex,
 ): Resolved {
   if (!(ref.kind === 'Service' && (ref.group === '' || ref.group === 'core'))) {
@@ -39,9 +39,9 @@ export function resolveBackendRef(
   }
   const namespace = ref.namespace ?? from.namespace;
   const host = `${ref.name}.${namespace}.svc.${index.clusterDomain}`;
-  // Gateway API: "If a Route and BackendRef are in different namespaces, a ReferenceGrant is required in the
-  // target namespace". Istio skips this check for mesh routes; we follow the spec.
-  if (namespace !== from.namespace && !granted(index.grants, from, namespace, ref.name)) {
+  // GEP-1294: mesh routes (Service parents) "can send traffic to backendRefs in any namespace ... without a
+  // ReferenceGrant"; routes bound to a Gateway need one in the target namespace (GEP-709).
+  if (from.requireGrant && namespace !== from.namespace && !granted(index.grants, from, namespace, ref.name)) {
     return { ok: false, reason: 'RefNotPermitted', message: `backendRef to Service ${namespace}/${ref.name} not permitted: add a ReferenceGrant in namespace ${namespace} allowing ${from.kind} from ${from.namespace}` };
   }
   if (!index.hasService(`${namespace}/${ref.name}`)) {

@@ -3,6 +3,8 @@
 // (Split from compile.test.ts to keep files short; the small YAML builders are repeated on purpose.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { selectRoute } from '../../proxy/http-router.js';
+import { RequestView } from '../../router/request-view.js';
 import { parseConfigText } from '../source/yaml-documents.js';
 import type { Condition } from '../status.js';
 import { compile, type CompileResult } from './index.js';
@@ -98,17 +100,22 @@ const statusCases: ReadonlyArray<StatusCase> = [
     route: 'apps/r', conditions: [ACCEPTED, WAYPOINTS, 'ResolvedRefs=False/InvalidKind'], messages: { ResolvedRefs: /^unsupported backendRef kind networking\.istio\.io\/ServiceEntry/ },
   },
   {
-    name: 'a cross-namespace backendRef without a ReferenceGrant is RefNotPermitted',
+    name: 'a mesh route (Service parent) may reference a Service in another namespace without a ReferenceGrant (GEP-1294)',
     docs: [route('apps', 'r', { parentRefs: [svcParent('web')], rules: [{ backendRefs: [backend('bare', { namespace: 'plain' })] }] })],
-    route: 'apps/r', conditions: [ACCEPTED, WAYPOINTS, 'ResolvedRefs=False/RefNotPermitted'], messages: { ResolvedRefs: /ReferenceGrant in namespace plain allowing HTTPRoute from apps/ },
+    route: 'apps/r', conditions: [ACCEPTED, WAYPOINTS, REFS],
+  },
+  {
+    name: 'a Gateway-bound route needs a ReferenceGrant for a cross-namespace backendRef: RefNotPermitted',
+    docs: [route('apps', 'r', { parentRefs: [{ name: 'waypoint' }], rules: [{ backendRefs: [backend('bare', { namespace: 'plain' })] }] })],
+    route: 'apps/r', conditions: [ACCEPTED, 'ResolvedRefs=False/RefNotPermitted'], messages: { ResolvedRefs: /ReferenceGrant in namespace plain allowing HTTPRoute from apps/ },
   },
   {
     name: 'a ReferenceGrant for another namespace does not permit the reference',
     docs: [
-      route('apps', 'r', { parentRefs: [svcParent('web')], rules: [{ backendRefs: [backend('bare', { namespace: 'plain' })] }] }),
+      route('apps', 'r', { parentRefs: [{ name: 'waypoint' }], rules: [{ backendRefs: [backend('bare', { namespace: 'plain' })] }] }),
       doc('gateway.networking.k8s.io/v1beta1', 'ReferenceGrant', { name: 'g', namespace: 'plain' }, { spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'elsewhere' }], to: [{ group: '', kind: 'Service' }] } }),
     ],
-    route: 'apps/r', conditions: [ACCEPTED, WAYPOINTS, 'ResolvedRefs=False/RefNotPermitted'],
+    route: 'apps/r', conditions: [ACCEPTED, 'ResolvedRefs=False/RefNotPermitted'],
   },
   {
     name: 'a ReferenceGrant without a name in `to` permits every Service of its namespace',
@@ -196,3 +203,32 @@ for (const c of portCases) {
     assert.ok(r.diagnostics.some((d) => d.code === 'parent-not-found' && d.path === 'spec.parentRefs[0]' && d.message === c.message));
   });
 }
+
+// ---- producer / consumer groups (GEP-1294) -------------------------------------------------------
+
+test('a consumer route applies to its own namespace only', () => {
+  const r = run([route('ops', 'r', { parentRefs: [svcParent('web', { namespace: 'apps' })], rules: [{ backendRefs: [backend('v2', { namespace: 'apps' })] }] })]);
+  assert.ok(r.ok);
+  const http = r.snapshot.services.get('apps/web')?.ports[0]?.http;
+  assert.ok(http !== undefined && http.kind === 'routes');
+  assert.deepEqual([...http.consumers.keys()], ['ops']);
+  assert.equal(selectRoute(http, new RequestView('GET', '/', {}), 'ops')?.route, 'ops/r');
+  assert.notEqual(selectRoute(http, new RequestView('GET', '/', {}), 'other')?.route, 'ops/r');
+});
+
+// BUG (compile/services.ts routingFor): with consumer routes but no producer route the producer table is
+// empty, so every client outside the consumer namespace gets 404 (route not found). GEP-1294: consumer
+// routes "are scoped only the same namespace ... another unrelated namespace cannot modify their traffic";
+// other clients must keep the Service's default routing (its own cluster).
+test('a consumer route does not change the routing of clients from other namespaces', () => {
+  const r = run([route('ops', 'r', { parentRefs: [svcParent('web', { namespace: 'apps' })], rules: [{ backendRefs: [backend('v2', { namespace: 'apps' })] }] })]);
+  assert.ok(r.ok);
+  const port = r.snapshot.services.get('apps/web')?.ports[0];
+  assert.ok(port !== undefined && port.http.kind === 'routes');
+  for (const client of ['other', 'apps', undefined]) {
+    const entry = selectRoute(port.http, new RequestView('GET', '/any', {}), client);
+    const action = entry?.action;
+    assert.ok(action !== undefined && action.kind === 'forward', `client namespace ${client ?? '(unknown)'} gets a route`);
+    assert.deepEqual(action.backends.targets.map((t) => (t.kind === 'cluster' ? t.cluster.id : t.kind)), [port.cluster.id]);
+  }
+});

@@ -121,7 +121,8 @@ function compileRule(
   }
   let refFailure: RefFailure | undefined;
   const targets: BackendTarget[] = rule.backendRefs.map((ref, b) => {
-    const resolved = resolveBackendRef(ref, { kind: 'HTTPRoute', namespace: route.raw.metadata.namespace }, ctx.backends);
+    const requireGrant = route.spec.parentRefs.some((p) => !(p.kind === 'Service' && (p.group === '' || p.group === 'core')));
+    const resolved = resolveBackendRef(ref, { kind: 'HTTPRoute', namespace: route.raw.metadata.namespace, requireGrant }, ctx.backends);
     if (resolved.ok) return { kind: 'cluster', weight: ref.weight, cluster: resolved.cluster };
     refFailure ??= resolved;
     diagnostics.push(resourceDiagnostic(route.raw, 'error', resolved.reason === 'BackendNotFound' ? 'backend-not-found' : 'invalid-backend', [...at, 'backendRefs', b], `${resolved.message}; requests for this backend's share get 500`));

@@ -73,13 +73,13 @@ function compileValid(resources: ValidResources, options: CompileOptions, diagno
     const stages: FilterStage[] = [];
     for (const svc of [...resources.services.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
       const bound = bindings.get(svc.key);
-      const served = bound !== undefined && bound === waypointKey && selection.servesServices;
+      // GEP-1294: ExternalName Services "SHOULD NOT be allowed as parentRefs"; the waypoint does not serve them.
+      const served = bound !== undefined && bound === waypointKey && selection.servesServices && svc.spec.type !== 'ExternalName';
       serviceStatus.push(bindingStatus(svc.key, bound, enrollmentOf(svc, resources).source, served, waypointKey));
-      if (!served) continue;
-      if (svc.spec.type === 'ExternalName') {
+      if (svc.spec.type === 'ExternalName' && bound === waypointKey) {
         diagnostics.push(resourceDiagnostic(svc.raw, 'warning', 'unsupported-service', ['spec', 'type'], 'ExternalName Services are not served by a waypoint'));
-        continue;
       }
+      if (!served) continue;
       const config = buildServiceConfig(svc, clusters, routes.attachments, gatewayEntries, options.clusterDomain, stages, diagnostics);
       services.set(svc.key, config);
       addListeners(config, listeners, diagnostics, svc.raw);

@@ -1,5 +1,8 @@
 // Services: clusters for every Service port, and the ServiceConfig of each Service this waypoint serves.
+import { EMPTY_CHAIN } from '../../filters/types.js';
+import { MATCH_EVERYTHING } from '../../router/match/http-match.js';
 import { sortByPrecedence } from '../../router/precedence.js';
+import { weightedBackends } from './backends.js';
 import { type Diagnostic, resourceDiagnostic } from '../diagnostics.js';
 import type { ServiceSpec } from '../model/core.js';
 import type { ClusterConfig, HttpRouting, RouteEntry, ServiceConfig, ServicePortConfig } from '../snapshot.js';
@@ -19,6 +22,8 @@ export function buildClusters(resources: ValidResources, clusterDomain: string):
     const hostname = serviceHostname(svc, clusterDomain);
     const ports = new Map<number, ClusterConfig>();
     for (const port of svc.spec.ports) {
+      // Only TCP ports are proxied; a UDP port may share the number of a TCP one.
+      if (port.protocol !== 'TCP') continue;
       const protocol = portProtocol(port.appProtocol, port.name);
       ports.set(port.port, Object.freeze({
         id: `inbound-vip|${port.port}|${clusterProtocolSegment(protocol)}|${hostname}`,
@@ -65,7 +70,26 @@ function routingFor(
   }
   const frozen = new Map<string, ReadonlyArray<RouteEntry>>();
   for (const [ns, list] of [...consumers].sort(([a], [b]) => (a < b ? -1 : 1))) frozen.set(ns, table(list));
-  return Object.freeze({ kind: 'routes', producer: table(producer), consumers: frozen });
+  // GEP-1294: consumer routes are "scoped only [to] the same namespace ... another unrelated namespace cannot
+  // modify their traffic": clients from other namespaces keep the Service's own routing.
+  const producers = producer.length > 0 ? table(producer) : gatewayEntries.length > 0 ? table([...gatewayEntries]) : Object.freeze([serviceDefaultEntry(cluster)]);
+  return Object.freeze({ kind: 'routes', producer: producers, consumers: frozen });
+}
+
+/** A catch-all entry to the Service's own cluster, for clients no route applies to. */
+function serviceDefaultEntry(cluster: ClusterConfig): RouteEntry {
+  const entry: RouteEntry = {
+    name: 'default',
+    route: '',
+    ruleIndex: 0,
+    matchIndex: 0,
+    match: MATCH_EVERYTHING,
+    matchSpec: { path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] },
+    hostnames: null,
+    filters: EMPTY_CHAIN,
+    action: { kind: 'forward', backends: weightedBackends([{ kind: 'cluster', weight: 1, cluster }]) },
+  };
+  return Object.freeze(entry);
 }
 
 function table(entries: RankedEntry[]): ReadonlyArray<RouteEntry> {
@@ -85,12 +109,12 @@ export function buildServiceConfig(
   const identity = { key: svc.key, namespace: svc.raw.metadata.namespace, name: svc.raw.metadata.name, hostname: serviceHostname(svc, clusterDomain) };
   const own = clusters.get(svc.key);
   svc.spec.ports.forEach((p, i) => {
-    const cluster = own?.get(p.port);
-    if (cluster === undefined) return;
     if (p.protocol !== 'TCP') {
       diagnostics.push(resourceDiagnostic(svc.raw, 'warning', 'unsupported-protocol', ['spec', 'ports', i, 'protocol'], `${p.protocol} ports are not proxied by the waypoint`));
       return;
     }
+    const cluster = own?.get(p.port);
+    if (cluster === undefined) return;
     ports.push(Object.freeze({
       name: p.name ?? '',
       port: p.port,

@@ -1,5 +1,6 @@
 // Kubernetes core kinds the waypoint reads: Service and EndpointSlice (discovery.k8s.io/v1).
 // Every field of the real API is listed so real manifests validate; only some are used.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const intOrString = z.union([z.number().int().min(1).max(65535), z.string().min(1).max(15)]);
@@ -16,7 +17,10 @@ export type ServicePort = z.infer<typeof servicePort>;
 
 export const serviceSpec = z.strictObject({
   type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']).default('ClusterIP'),
-  clusterIP: z.string().optional(),
+  clusterIP: z
+    .string()
+    .refine((v) => v === '' || v === 'None' || isIP(v) !== 0, 'must be an IPv4 or IPv6 address, "None" (headless) or empty')
+    .optional(),
   clusterIPs: z.array(z.string()).optional(),
   ports: z.array(servicePort).default([]),
   selector: z.record(z.string(), z.string()).optional(),

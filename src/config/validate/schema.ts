@@ -13,13 +13,23 @@ export function parseField<S extends z.ZodType>(
   value: unknown,
   out: Diagnostic[],
 ): Parsed<z.output<S>> {
-  const result = schema.safeParse(value);
+  // reportInput: zod 4 only attaches the offending value to an issue when asked.
+  const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return { ok: true, value: result.data };
   for (const issue of result.error.issues) {
     const path = [...at, ...issue.path.filter((p): p is string | number => typeof p !== 'symbol')];
+    if (issue.code === 'unrecognized_keys') {
+      // One diagnostic per unknown key, pointing at the key itself (path and line).
+      for (const key of issue.keys) out.push(resourceDiagnostic(res, 'error', 'unknown-field', [...path, key], unknownFieldMessage(key)));
+      continue;
+    }
     out.push(resourceDiagnostic(res, 'error', codeOf(issue.code), path, describe(issue)));
   }
   return { ok: false };
+}
+
+function unknownFieldMessage(key: string): string {
+  return `unknown field "${key}": remove it or check the spelling against the API reference`;
 }
 
 function codeOf(code: string): string {
@@ -28,10 +38,6 @@ function codeOf(code: string): string {
 
 /** Zod's messages, reworded where they do not say what would be right. */
 function describe(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
-    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling against the API reference`;
-  }
   if (issue.code === 'invalid_type' && issue.input === undefined) return `required field is missing (expected ${issue.expected})`;
   if (issue.code === 'invalid_value') {
     const options = issue.values.map((v) => JSON.stringify(v)).join(', ');
