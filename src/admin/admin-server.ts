@@ -5,21 +5,32 @@ import type { AddressInfo } from 'node:net';
 import { dumpSnapshot } from '../config/dump.js';
 import type { SnapshotStore } from '../config/store.js';
 import type { Diagnostic } from '../config/diagnostics.js';
-import type { ProxyMetrics } from '../observability/proxy-metrics.js';
+import { CONTENT_TYPE, type MetricsSource, negotiateFormat, render } from '../observability/exposition.js';
+import type { RequestRing } from '../debug/request-ring.js';
+import type { Logger } from '../observability/logger.js';
+import { debugRequests, debugTap, logging } from './debug-routes.js';
+import type { TapHub } from '../debug/tap-hub.js';
 
 export interface AdminDeps {
   readonly store: SnapshotStore;
-  readonly metrics: ProxyMetrics;
+  /** Everything scraped at /stats/prometheus, in order (the waypoint's own metrics, then Istio's). */
+  readonly metrics: ReadonlyArray<MetricsSource>;
   readonly ready: () => boolean;
   /** Diagnostics of the latest load, which may be newer than the live snapshot's. */
   readonly latestDiagnostics: () => ReadonlyArray<Diagnostic>;
+  /** Recent requests with their decision traces (/debug/requests); absent: the endpoint answers 404. */
+  readonly requests?: RequestRing;
+  /** Live decision-trace stream (/debug/tap). */
+  readonly tap?: TapHub;
+  /** The application logger whose level /logging changes. */
+  readonly log?: Logger;
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 export function adminHandler(deps: AdminDeps): Handler {
   const routes: Record<string, Handler> = {
-    '/': (_req, res) => send(res, 200, 'text/plain', 'waypoint admin\n\n/healthz/ready\n/config_dump\n/stats/prometheus\n'),
+    '/': (_req, res) => send(res, 200, 'text/plain', 'waypoint admin\n\n/healthz/ready\n/config_dump\n/stats/prometheus\n/debug/requests?service=&status=&limit=\n/debug/tap?service=&path=&status=\n/logging?level=\n'),
     '/healthz/ready': (_req, res) => readiness(deps, res),
     '/config_dump': (_req, res) => {
       const snapshot = deps.store.current;
@@ -27,12 +38,15 @@ export function adminHandler(deps: AdminDeps): Handler {
       const dump = { ...dumpSnapshot(snapshot), latestDiagnostics: deps.latestDiagnostics() };
       send(res, 200, 'application/json', `${JSON.stringify(dump, null, 2)}\n`);
     },
-    '/stats/prometheus': (_req, res) => send(res, 200, 'text/plain; version=0.0.4', deps.metrics.exposition()),
+    '/stats/prometheus': (req, res) => scrape(deps, req, res),
+    '/debug/requests': (req, res) => debugRequests(deps.requests, req, res, send),
+    '/logging': (req, res) => logging(deps.log, req, res, send),
+    '/debug/tap': (req, res) => debugTap(deps.tap, req, res, send),
   };
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = routes[path];
-    if (route === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) return send(res, 404, 'text/plain', 'not found\n');
+    if (route === undefined || (req.method !== 'GET' && req.method !== 'HEAD' && !(req.method === 'POST' && path === '/logging'))) return send(res, 404, 'text/plain', 'not found\n');
     route(req, res);
   };
 }
@@ -40,10 +54,16 @@ export function adminHandler(deps: AdminDeps): Handler {
 export function metricsHandler(deps: AdminDeps): Handler {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/stats/prometheus') return send(res, 200, 'text/plain; version=0.0.4', deps.metrics.exposition());
+    if (path === '/stats/prometheus') return scrape(deps, req, res);
     if (path === '/healthz/ready') return readiness(deps, res);
     send(res, 404, 'text/plain', 'not found\n');
   };
+}
+
+/** Prometheus text, or OpenMetrics when the scraper's `Accept` asks for it (Prometheus does by default). */
+function scrape(deps: AdminDeps, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const format = negotiateFormat(req.headers.accept);
+  send(res, 200, CONTENT_TYPE[format], render(format, deps.metrics));
 }
 
 function readiness(deps: AdminDeps, res: http.ServerResponse): void {

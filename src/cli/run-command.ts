@@ -1,8 +1,11 @@
 // `waypoint run`: start the waypoint from config files, reload on change, drain on SIGTERM/SIGINT.
+import type { HboneSettings } from '../hbone/hbone-runtime.js';
 import type { HostPort } from '../admin/admin-server.js';
 import { StartupError, Waypoint } from '../app/waypoint.js';
 import { FileSource } from '../config/source/file-source.js';
 import type { Logger } from '../observability/logger.js';
+import type { KubernetesSource } from '../config/source/kubernetes/kubernetes-source.js';
+import type { KubernetesRunOptions } from './kubernetes-options.js';
 
 export interface RunOptions {
   readonly config: ReadonlyArray<string>;
@@ -12,10 +15,14 @@ export interface RunOptions {
   readonly adminAddress: HostPort;
   readonly metricsAddress: HostPort | undefined;
   readonly hboneAddress: HostPort | undefined;
+  /** Workload identity for HBONE (--cert/--key/--trust-bundle); absent: no HBONE. */
+  readonly hbone?: HboneSettings;
   readonly drainTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly watch: boolean;
   readonly log: Logger;
+  /** `--kubernetes`: config from the API server instead of `config` files (src/cli/kubernetes-mode.ts). */
+  readonly kubernetes?: KubernetesRunOptions | undefined;
 }
 
 export interface RunningWaypoint {
@@ -25,8 +32,13 @@ export interface RunningWaypoint {
 }
 
 /** Starts a waypoint; throws StartupError with a readable message when it cannot. */
-export async function startWaypoint(options: RunOptions): Promise<RunningWaypoint> {
-  const source = new FileSource(options.meshConfigFile === undefined ? options.config : [...options.config, options.meshConfigFile]);
+export async function startWaypoint(options: RunOptions, from?: FileSource | KubernetesSource): Promise<RunningWaypoint> {
+  if (from === undefined && options.kubernetes !== undefined) {
+    // Imported only here: the Kubernetes client library is slow to load and file mode never needs it.
+    const { startKubernetesWaypoint } = await import('./kubernetes-mode.js');
+    return startKubernetesWaypoint(options, options.kubernetes, (k8s) => startWaypoint({ ...options, watch: true }, k8s));
+  }
+  const source = from ?? new FileSource(options.meshConfigFile === undefined ? options.config : [...options.config, options.meshConfigFile]);
   const waypoint = new Waypoint({
     source,
     waypoint: options.waypoint,
@@ -35,6 +47,7 @@ export async function startWaypoint(options: RunOptions): Promise<RunningWaypoin
     adminAddress: options.adminAddress,
     metricsAddress: options.metricsAddress,
     hboneAddress: options.hboneAddress,
+    ...(options.hbone === undefined ? {} : { hbone: options.hbone }),
     connectTimeoutMs: options.connectTimeoutMs,
     log: options.log,
     random: Math.random,

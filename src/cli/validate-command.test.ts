@@ -92,10 +92,10 @@ test('validate: diagnostics of several files are printed in file then line order
 });
 
 test('validate: warnings alone exit 0 and are counted', async (t) => {
-  const policy = 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: apps}\n';
+  const policy = 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p, namespace: apps}\n';
   const { code, out, dir } = await validate(t, { 'config.yaml': CLEAN, 'policy.yaml': policy });
   assert.equal(code, 0);
-  assert.match(out, new RegExp(`^${path.join(dir, 'policy.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: warning: AuthorizationPolicy apps/p: .* \\[not-yet-applied\\]$`, 'm'));
+  assert.match(out, new RegExp(`^${path.join(dir, 'policy.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: warning: PeerAuthentication apps/p: .* \\[not-yet-applied\\]$`, 'm'));
   assert.match(out, /\n5 resources, 0 errors, 1 warning\n$/);
 });
 

@@ -3,7 +3,7 @@ import { compile } from '../config/compile/index.js';
 import { formatDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
 import { loadConfigFiles } from '../config/source/files.js';
 import { loadMeshConfig } from '../config/source/mesh-config-file.js';
-import type { ConfigStatus } from '../config/status.js';
+import type { AuthorizationPolicyStatus, ConfigStatus } from '../config/status.js';
 
 export interface ValidateOptions {
   readonly config: ReadonlyArray<string>;
@@ -52,5 +52,17 @@ export function renderStatus(status: ConfigStatus): string {
     }
   }
   if (served.length === 0 && status.gateways.length > 0) out += '\nno Service is bound to this waypoint (label it or its namespace with istio.io/use-waypoint)\n';
+  out += renderPolicyStatus(status.authorizationPolicies ?? []);
+  return out;
+}
+
+/** Authorization policies: where each is enforced (this waypoint, another, ztunnel, nowhere) and why. */
+function renderPolicyStatus(policies: ReadonlyArray<AuthorizationPolicyStatus>): string {
+  if (policies.length === 0) return '';
+  let out = '\nauthorization policies:\n';
+  for (const p of policies) {
+    out += `  AuthorizationPolicy ${p.namespace}/${p.name} (${p.action}): ${p.enforcedBy} — ${p.reason}\n`;
+    for (const c of p.conditions) out += `      ${c.type}=${c.status} (${c.reason})${c.message === '' ? '' : `: ${c.message}`}\n`;
+  }
   return out;
 }

@@ -1,6 +1,10 @@
 // The one serializer of a snapshot: served by /config_dump and written to golden files, so what
 // tests pin is exactly what operators see.
+import { dumpL4Routing } from '../l4/l4-dump.js';
+import { describeFilters } from './compile/route-filters.js';
+import { describePolicy } from './compile/route-policy.js';
 import type { Diagnostic } from './diagnostics.js';
+import { describeLb } from '../upstream/lb/describe-lb.js';
 import type { ClusterConfig, HttpRouting, RouteAction, RouteEntry, Snapshot } from './snapshot.js';
 import type { ConfigStatus } from './status.js';
 
@@ -12,6 +16,8 @@ export interface ConfigDump {
   readonly clusters: ReadonlyArray<unknown>;
   readonly status: ConfigStatus;
   readonly diagnostics: ReadonlyArray<Diagnostic>;
+  /** AuthorizationPolicies as compiled: where each applies and its rule ids (absent when there are none). */
+  readonly authorization?: ReadonlyArray<unknown>;
 }
 
 export function dumpSnapshot(s: Snapshot): ConfigDump {
@@ -23,16 +29,18 @@ export function dumpSnapshot(s: Snapshot): ConfigDump {
       service: l.service.key,
       port: l.servicePort.name === '' ? l.port : `${l.port} (${l.servicePort.name})`,
       protocol: l.servicePort.protocol,
+      ...(l.tunnelOnly === true ? { bind: 'hbone-only' } : {}),
     })),
     services: sortedBy([...s.services.values()], (v) => v.key).map((v) => ({
       service: v.key,
       hostname: v.hostname,
       vip: v.vip ?? null,
-      ports: v.ports.map((p) => ({ port: p.port, name: p.name, protocol: p.protocol, cluster: p.cluster.id, routing: dumpRouting(p.http) })),
+      ports: v.ports.map((p) => ({ port: p.port, name: p.name, protocol: p.protocol, cluster: p.cluster.id, routing: dumpRouting(p.http), ...dumpL4Routing(p.l4) })),
     })),
     clusters: sortedBy([...s.clusters.values()], (c) => c.id).map(dumpCluster),
     status: s.status,
     diagnostics: s.diagnostics,
+    ...(s.authorization === undefined ? {} : { authorization: s.authorization }),
   };
 }
 
@@ -51,6 +59,8 @@ function dumpEntry(e: RouteEntry): unknown {
     match: e.matchIndex,
     when: e.matchSpec,
     ...(e.hostnames === null ? {} : { hostnames: e.hostnames }),
+    ...(e.grpc === undefined ? {} : { grpc: e.grpc }),
+    ...(e.filters.length === 0 ? {} : { filters: describeFilters(e.filters) }),
     action: dumpAction(e.action),
   };
 }
@@ -58,7 +68,10 @@ function dumpEntry(e: RouteEntry): unknown {
 function dumpAction(a: RouteAction): unknown {
   if (a.kind === 'direct') return { direct: a.status, details: a.details };
   return {
-    backends: a.backends.targets.map((t) => (t.kind === 'cluster' ? { cluster: t.cluster.id, weight: t.weight } : { invalid: t.reason, weight: t.weight })),
+    backends: a.backends.targets.map((t) => (t.kind !== 'cluster'
+      ? { invalid: t.reason, weight: t.weight }
+      : { cluster: t.cluster.id, weight: t.weight, ...(t.filters === undefined || t.filters.length === 0 ? {} : { filters: describeFilters(t.filters) }) })),
+    ...(a.policy === undefined ? {} : describePolicy(a.policy)),
   };
 }
 
@@ -67,7 +80,14 @@ function dumpCluster(c: ClusterConfig): unknown {
     id: c.id,
     service: c.service,
     protocol: c.protocol,
-    endpoints: c.endpoints.map((e) => ({ address: e.key, ...(e.workload === undefined ? {} : { workload: e.workload }) })),
+    endpoints: c.endpoints.map((e) => ({
+      address: e.key,
+      ...(e.workload === undefined ? {} : { workload: e.workload }),
+      ...(e.hbone === undefined ? {} : { hbone: { namespace: e.hbone.namespace, serviceAccount: e.hbone.serviceAccount ?? '*' } }),
+    })),
+    ...(c.lb === undefined ? {} : { lbPolicy: describeLb(c.lb) }),
+    ...(c.maxRequests === undefined ? {} : { circuitBreakers: { maxRequests: c.maxRequests } }),
+    ...(c.outlier === undefined ? {} : { outlierDetection: c.outlier }),
   };
 }
 

@@ -6,6 +6,7 @@ import { type Diagnostic, sortDiagnostics } from './diagnostics.js';
 import type { RawResource } from './resource.js';
 import { loadMeshConfig } from './source/mesh-config-file.js';
 import type { SnapshotStore } from './store.js';
+import type { JwksResolver } from '../security/jwt/jwks-resolver.js';
 
 export interface LoadedConfig {
   readonly resources: ReadonlyArray<RawResource>;
@@ -25,6 +26,8 @@ export interface PipelineOptions {
   readonly clusterDomain: string;
   /** `--mesh-config` file, re-read on every reload; Istio's defaults when undefined. */
   readonly meshConfigFile: string | undefined;
+  /** Runtime JWKS cache handed to every compile (CompileOptions.jwks). */
+  readonly jwks?: JwksResolver;
 }
 
 export class ConfigPipeline {
@@ -50,7 +53,7 @@ export class ConfigPipeline {
     const mesh = await loadMeshConfig(this.#options.meshConfigFile);
     const extra: Diagnostic[] = [...mesh.diagnostics];
     let resources = withBrokenFilesKept(loaded, this.#lastGood, extra);
-    const options: CompileOptions = { waypoint: this.#options.waypoint, clusterDomain: this.#options.clusterDomain, mesh: mesh.config, version: this.#version + 1 };
+    const options: CompileOptions = { waypoint: this.#options.waypoint, clusterDomain: this.#options.clusterDomain, mesh: mesh.config, version: this.#version + 1, ...(this.#options.jwks === undefined ? {} : { jwks: this.#options.jwks }) };
     let result = compile(resources, options);
     if (result.rejected.length > 0 && this.#lastGood.length > 0) {
       const kept = keepPreviousVersions(resources, result.rejected, this.#lastGood, extra);

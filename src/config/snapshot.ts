@@ -1,8 +1,15 @@
 // The compiled, immutable configuration the data plane reads. Only config/compile builds these objects;
 // the data plane pins one snapshot per request and never mutates it.
 import type { FilterChain } from '../filters/types.js';
+import type { LbPolicy } from '../upstream/lb/lb-policy.js';
+import type { OutlierPolicy } from '../upstream/outlier/outlier-detector.js';
 import type { CompiledHttpMatch } from '../router/match/http-match.js';
+import type { L4Routing } from '../l4/l4-routing.js';
+import type { TelemetryConfig } from '../observability/telemetry-config.js';
+import type { UpstreamPolicy } from '../proxy/upstream-policy.js';
+import type { PathNormalization } from '../http/path-normalize.js';
 import type { Diagnostic } from './diagnostics.js';
+import type { GRPCRouteMatch } from './model/grpc-route.js';
 import type { HTTPRouteMatch } from './model/http-route.js';
 import type { ConfigStatus } from './status.js';
 
@@ -16,6 +23,14 @@ export interface EndpointConfig {
   readonly port: number;
   /** `Pod ns/name` when the EndpointSlice names one. */
   readonly workload: string | undefined;
+  /** Set for ambient-mesh workloads: reached through an HBONE tunnel to this identity (src/hbone/ambient.ts). */
+  readonly hbone?: HboneEndpoint;
+}
+
+/** The identity an ambient endpoint must present: its namespace, and its service account when its Pod is known. */
+export interface HboneEndpoint {
+  readonly namespace: string;
+  readonly serviceAccount: string | undefined;
 }
 
 export interface ClusterConfig {
@@ -26,11 +41,23 @@ export interface ClusterConfig {
   readonly port: number;
   readonly protocol: PortProtocol;
   readonly endpoints: ReadonlyArray<EndpointConfig>;
+  /** DestinationRule trafficPolicy.loadBalancer, compiled (absent: Istio's default, LEAST_REQUEST). */
+  readonly lb?: LbPolicy;
+  /** DestinationRule connectionPool.http.http2MaxRequests: requests in flight to the cluster before 503 `UO`. */
+  readonly maxRequests?: number;
+  /** DestinationRule outlierDetection; ejection state lives in src/upstream/outlier (keyed by endpoint id). */
+  readonly outlier?: OutlierPolicy;
 }
 
 /** One weighted entry of a rule's backendRefs. An invalid entry answers 500 for its share of traffic. */
 export type BackendTarget =
-  | { readonly kind: 'cluster'; readonly weight: number; readonly cluster: ClusterConfig }
+  | {
+      readonly kind: 'cluster';
+      readonly weight: number;
+      readonly cluster: ClusterConfig;
+      /** HTTPBackendRef filters, run only for requests sent to this backend (absent or empty: none). */
+      readonly filters?: FilterChain;
+    }
   | { readonly kind: 'invalid'; readonly weight: number; readonly reason: string };
 
 export interface WeightedBackends {
@@ -42,7 +69,12 @@ export interface WeightedBackends {
 }
 
 export type RouteAction =
-  | { readonly kind: 'forward'; readonly backends: WeightedBackends }
+  | {
+      readonly kind: 'forward';
+      readonly backends: WeightedBackends;
+      /** The rule's timeouts and retries; absent: no timeout and Istio's default retries. */
+      readonly policy?: UpstreamPolicy;
+    }
   /** Every backendRef has weight 0 (or there are none): Istio answers 500 directly. */
   | { readonly kind: 'direct'; readonly status: number; readonly details: string };
 
@@ -61,6 +93,11 @@ export interface RouteEntry {
   /** The rule's HTTPRoute filters, in listed order (EMPTY_CHAIN when none). */
   readonly filters: FilterChain;
   readonly action: RouteAction;
+  /**
+   * GRPCRoute entries only: the gRPC match as configured (`matchSpec` then holds the equivalent HTTP
+   * path/header match it compiles to). Its presence also makes local replies follow GRPCRoute rules.
+   */
+  readonly grpc?: GRPCRouteMatch;
 }
 
 export type HttpRouting =
@@ -86,6 +123,8 @@ export interface ServicePortConfig {
    * (ext-authz, authn plugins, JWT, authz plugins, RBAC, stats plugins); EMPTY_CHAIN when none.
    */
   readonly filters: FilterChain;
+  /** How TCP connections on this port are routed (TLSRoute/TCPRoute): `tcp`/`tls` ports and non-HTTP traffic on `unknown` ones. */
+  readonly l4: L4Routing;
 }
 
 export interface ServiceConfig {
@@ -106,6 +145,8 @@ export interface ListenerConfig {
   readonly port: number;
   readonly service: ServiceConfig;
   readonly servicePort: ServicePortConfig;
+  /** A non-loopback VIP: no local socket is bound; reached only through HBONE CONNECT to this `ip:port`. */
+  readonly tunnelOnly?: true;
 }
 
 export interface WaypointRef {
@@ -122,4 +163,10 @@ export interface Snapshot {
   readonly clusters: ReadonlyMap<string, ClusterConfig>;
   readonly status: ConfigStatus;
   readonly diagnostics: ReadonlyArray<Diagnostic>;
+  /** Metric labels, access logs and tracing settings (absent in hand-built test snapshots: nothing is reported). */
+  readonly telemetry?: TelemetryConfig;
+  /** MeshConfig `pathNormalization` applied to every request path (src/http/path-normalize.ts); absent = BASE. */
+  readonly pathNormalization?: PathNormalization;
+  /** AuthorizationPolicies as compiled (src/security/authz), for /config_dump; absent when there are none. */
+  readonly authorization?: ReadonlyArray<unknown>;
 }

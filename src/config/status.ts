@@ -41,10 +41,28 @@ export interface ServiceBindingStatus {
   readonly conditions: ReadonlyArray<Condition>;
 }
 
+/** Where an AuthorizationPolicy takes effect, from this waypoint's point of view. */
+export type PolicyEnforcement = 'this-waypoint' | 'other-waypoint' | 'ztunnel' | 'nowhere';
+
+export interface AuthorizationPolicyStatus {
+  readonly namespace: string;
+  readonly name: string;
+  readonly action: string;
+  readonly enforcedBy: PolicyEnforcement;
+  /** Why, in one sentence (which target binds it here, or what keeps it from applying). */
+  readonly reason: string;
+  /** Istio's conditions: `WaypointAccepted` for targetRefs policies, `ZtunnelAccepted` for the others. */
+  readonly conditions: ReadonlyArray<Condition>;
+  /** For policies ztunnel enforces: each rule as ztunnel sees it (HTTP attributes removed) and a summary. */
+  readonly ztunnel?: { readonly summary: string; readonly rules: ReadonlyArray<unknown> };
+}
+
 export interface ConfigStatus {
   readonly routes: ReadonlyArray<RouteStatus>;
   readonly gateways: ReadonlyArray<GatewayStatus>;
   readonly services: ReadonlyArray<ServiceBindingStatus>;
+  /** AuthorizationPolicy status (absent when there is none); see src/security/authz/policy-status.ts. */
+  readonly authorizationPolicies?: ReadonlyArray<AuthorizationPolicyStatus>;
 }
 
 /** Istio's controller name in route status. */

@@ -32,6 +32,18 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
       return { reason: 'protocol error', transportFailure: undefined };
     case 'UND_ERR_ABORTED':
       return { reason: 'local reset', transportFailure: undefined };
+    // HTTP/2 upstream pool (upstream/h2-request.ts, h2-pool.ts).
+    case 'H2_REFUSED_STREAM':
+      return { reason: 'remote refused stream reset', transportFailure: undefined };
+    case 'H2_OVERFLOW':
+      return { reason: 'overflow', transportFailure: undefined };
+    case 'H2_PING_TIMEOUT':
+      return { reason: 'connection termination', transportFailure: 'keepalive PING timeout' };
+    // HBONE outbound (hbone/hbone-client.ts): the tunnel to the destination was refused or it was not
+    // who it should be; Envoy reports a failed tunnel as a connection failure (UF).
+    case 'ERR_HBONE_CONNECT_REFUSED':
+    case 'ERR_HBONE_PEER_IDENTITY':
+      return { reason: 'remote connection failure', transportFailure: err instanceof Error ? err.message : undefined };
     default:
       return { reason: 'connection termination', transportFailure: undefined };
   }

@@ -1,23 +1,28 @@
 // Hands each accepted connection to the right protocol front end by the Service port's protocol:
-// HTTP ports to the HTTP server, TCP/TLS ports to the TCP forwarder, undeclared ports after sniffing.
+// HTTP ports to the HTTP/1.1 or HTTP/2 server (per connection, by the HTTP/2 preface), TCP/TLS ports to
+// the L4 proxy (TLSRoute/TCPRoute), undeclared ports after sniffing.
 // HBONE tunnels will enter through `accept` with their own ConnectionContext.
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { SnapshotStore } from '../config/store.js';
 import type { ConnectionContext, ConnectionTable } from '../proxy/connection-context.js';
-import { forwardTcp } from '../proxy/tcp-forward.js';
+import type { L4Proxy } from '../l4/l4-proxy.js';
 import type { EndpointRegistry } from '../upstream/endpoint-registry.js';
 import type { Random } from '../upstream/load-balancer.js';
+import type { Http2Front } from './http2-front.js';
 import { detectProtocol } from './protocol-detect.js';
 
 export interface ConnectionHandlerDeps {
   readonly store: SnapshotStore;
   readonly connections: ConnectionTable;
   readonly http1: http.Server;
+  readonly http2: Http2Front;
   readonly endpoints: EndpointRegistry;
   readonly random: Random;
   readonly connectTimeoutMs: number;
   readonly log: (message: string) => void;
+  /** TLSRoute/TCPRoute routing and the TCP proxy for `tcp`/`tls` ports and non-HTTP traffic on undeclared ones. */
+  readonly l4: L4Proxy;
 }
 
 /** Bytes a client may send before the protocol is known; beyond that it is treated as opaque. */
@@ -38,23 +43,27 @@ export class ConnectionHandler {
     }
     this.#deps.connections.add(stream, ctx);
     switch (listener.servicePort.protocol) {
+      // Envoy's HTTP connection manager with codec AUTO: HTTP/2 prior knowledge or HTTP/1.1 on HTTP ports.
       case 'http':
-        this.#http1(stream);
+      case 'http2':
+      case 'grpc':
+        this.#sniff(stream, ctx, 'http1');
         return;
       case 'tcp':
       case 'tls':
         this.#tcp(stream, ctx);
         return;
-      case 'http2':
-      case 'grpc':
       case 'unknown':
-        this.#sniff(stream, ctx);
+        this.#sniff(stream, ctx, 'opaque');
         return;
     }
   }
 
   #http1(stream: Duplex): void {
     this.#deps.http1.emit('connection', stream);
+    // node:http reads a socket through its handle, but any other Duplex (an HBONE tunnel stream) through
+    // 'data' events, which a stream paused while sniffing would never emit.
+    stream.resume();
   }
 
   #tcp(stream: Duplex, ctx: ConnectionContext): void {
@@ -63,10 +72,13 @@ export class ConnectionHandler {
       stream.destroy();
       return;
     }
-    forwardTcp(stream, listener.servicePort.cluster, this.#deps.endpoints, this.#deps.random, { connectTimeoutMs: this.#deps.connectTimeoutMs });
+    // L4 authorization (AuthorizationPolicy on TCP/TLS) runs inside L4Proxy through its `authorize` hook
+    // (L4Authorizer, set in app/waypoint.ts): after the ClientHello's SNI is known, before any upstream.
+    this.#deps.l4.handle(stream, ctx, listener);
   }
 
-  #sniff(stream: Duplex, ctx: ConnectionContext): void {
+  /** Reads until the protocol is known; `fallback` is what a non-HTTP/2, non-HTTP/1 start means. */
+  #sniff(stream: Duplex, ctx: ConnectionContext, fallback: 'http1' | 'opaque'): void {
     let head: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
@@ -76,11 +88,9 @@ export class ConnectionHandler {
       stream.off('end', onEnd);
       stream.pause();
       stream.unshift(head);
-      if (detected === 'http1') this.#http1(stream);
-      else if (detected === 'http2') {
-        this.#deps.log(`HTTP/2 connection on ${ctx.listenerKey} refused: HTTP/2 downstream is not supported yet`);
-        stream.destroy();
-      } else this.#tcp(stream, ctx);
+      if (detected === 'http2') this.#deps.http2.accept(stream, ctx);
+      else if (detected === 'http1' || fallback === 'http1') this.#http1(stream);
+      else this.#tcp(stream, ctx);
     };
     const onEnd = (): void => {
       stream.off('data', onData);

@@ -32,7 +32,7 @@ export class VipListenerSet {
     const failures: BindFailure[] = [];
     const binds: Promise<void>[] = [];
     for (const listener of snapshot.listeners.values()) {
-      if (this.#servers.has(listener.key)) continue;
+      if (this.#servers.has(listener.key) || listener.tunnelOnly === true) continue;
       binds.push(
         this.#bind(listener.key, listener.address, listener.port).catch((err: unknown) => {
           failures.push({ key: listener.key, service: listener.service.key, message: bindErrorText(err, listener.key, listener.service.key) });
@@ -58,9 +58,10 @@ export class VipListenerSet {
 
   /** Stops accepting on every VIP; accepted connections are left to drain. */
   async close(): Promise<void> {
-    const closing = [...this.#servers.values()].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    // server.close() stops listening at once; its callback waits for every accepted connection, which
+    // is what draining handles (an idle or dead client connection must not hold up the stop).
+    for (const s of this.#servers.values()) s.close();
     this.#servers.clear();
-    await Promise.all(closing);
   }
 }
 

@@ -22,6 +22,9 @@ export function upstreamRequestHeaders(raw: ReadonlyArray<string>, host: string,
   let requestId = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
+    // HTTP/2 pseudo-headers (`:method`, `:path`, `:authority`, `:scheme`) are not fields: each upstream
+    // client rebuilds them (or the HTTP/1.1 request line and Host) from method, path and host.
+    if (name.charCodeAt(0) === 0x3a) continue;
     if (INSPECTED_LENGTHS.has(name.length) || connectionTokens !== undefined) {
       const lower = name.toLowerCase();
       if (REQUEST_DROPPED.has(lower) || connectionTokens?.has(lower) === true) continue;

@@ -1,21 +1,37 @@
 // One downstream HTTP request through the waypoint: its pinned snapshot, the request as filters edit it,
 // the decisions taken for it, and the upstream handler that streams the response back with backpressure.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ListenerConfig, RouteEntry, Snapshot } from '../config/snapshot.js';
 import type { LocalReply, ResponseFlag } from '../errors/local-reply.js';
 import { LocalReplies } from '../errors/local-reply.js';
 import { classifyUpstreamError } from '../errors/upstream-errors.js';
 import { EMPTY_CHAIN, type FilterChain } from '../filters/types.js';
+import { GrpcMessageCounts } from '../observability/grpc-messages.js';
+import type { ActiveTrace } from '../observability/trace-filter.js';
 import { HeaderList } from '../http/header-list.js';
-import type { EndpointState } from '../upstream/endpoint-registry.js';
+import {
+  acceptsTrailers, type DownstreamRequest, type DownstreamResponse, isH2Response, resetDownstream, writeHeadersOnly,
+  writeResponseHead,
+} from '../listener/http2-downstream.js';
+import type { MirrorTarget } from '../filters/route/request-mirror.js';
 import type { ConnectionContext } from './connection-context.js';
+import { grpcRouteReply } from './grpc-local-reply.js';
+import { grpcStatusForHttp, isGrpcContentType, parseGrpcTimeout } from './grpc-protocol.js';
 import { responseHeaderList } from './headers.js';
 import { writeLocalReply } from './local-reply-writer.js';
+import { withRouteResponseHeaders } from './route-reply-headers.js';
 
 /** Called once per request when it is over (access log, metrics, debug ring). */
 export type ExchangeObserver = (exchange: HttpExchange) => void;
+
+/** The upstream side of an exchange (proxy/upstream-request.ts): attempts, retries, timeouts. */
+export interface UpstreamHandle {
+  start(): void;
+  /** The downstream is gone or out of time: stop every attempt and timer. */
+  cancel(): void;
+}
 
 /** What a validated JWT says about the end user (RequestAuthentication), for authorization. */
 export interface RequestAuth {
@@ -30,8 +46,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   readonly snapshot: Snapshot;
   readonly listener: ListenerConfig;
   readonly conn: ConnectionContext;
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: DownstreamRequest;
+  readonly res: DownstreamResponse;
   readonly startMs: number;
   /** The request as it will be sent upstream; filters edit these. */
   method: string;
@@ -48,19 +64,41 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   status = 0;
   flag: ResponseFlag | undefined = undefined;
   details = 'via_upstream';
+  /** Response body bytes written downstream (Envoy's %BYTES_SENT%). */
+  responseBodyBytes = 0;
+  /** ms from sending upstream to its response headers (`x-envoy-upstream-service-time`), once known. */
+  upstreamServiceTimeMs: number | undefined = undefined;
+  /** `grpc-status` from the upstream's trailers (or Trailers-Only headers), when one came. */
+  grpcStatus: number | undefined = undefined;
+  /** gRPC requests only: messages counted each way (istio_request/response_messages_total). */
+  readonly grpcMessages: GrpcMessageCounts | undefined;
+  /** Set by the tracing filter when the port traces requests. */
+  trace: ActiveTrace | undefined = undefined;
+  /** Filters of the backendRef picked (HTTPBackendRef filters), EMPTY_CHAIN when none. */
+  backendFilters: FilterChain = EMPTY_CHAIN;
+  /** RequestMirror targets the route filters asked for; sent when the request is forwarded. */
+  mirrors: MirrorTarget[] | undefined = undefined;
+  /** Upstream attempts made (1 + retries), Envoy's %UPSTREAM_REQUEST_ATTEMPT_COUNT%. */
+  attempts = 0;
+  /** When the attempt whose response is relayed started (for x-envoy-upstream-service-time). */
+  upstreamStartMs = 0;
+  /** Set by forward(). */
+  upstream: UpstreamHandle | undefined = undefined;
   readonly #observer: ExchangeObserver | undefined;
   readonly #keepAlive: boolean;
-  #endpoint: EndpointState | undefined = undefined;
   #controller: Dispatcher.DispatchController | undefined = undefined;
-  #upstreamStartMs = 0;
   #done = false;
+  /** HTTP/2 downstream: response head held back one microtask, so a headers-only upstream response stays one HEADERS frame. */
+  #pendingHead: HeaderList | undefined = undefined;
+  /** `grpc-timeout` of a gRPC request (Istio sets max_grpc_timeout 0: the client's deadline is the route timeout). */
+  #grpcDeadline: NodeJS.Timeout | undefined = undefined;
 
   constructor(
     snapshot: Snapshot,
     listener: ListenerConfig,
     conn: ConnectionContext,
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: DownstreamRequest,
+    res: DownstreamResponse,
     requestHeaders: HeaderList,
     observer: ExchangeObserver | undefined,
     keepAlive: boolean,
@@ -76,6 +114,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.startMs = performance.now();
     this.#observer = observer;
     this.#keepAlive = keepAlive;
+    this.grpcMessages = isGrpcContentType(req.headers['content-type']) ? GrpcMessageCounts.attach(req) : undefined;
     res.once('close', this.#onDownstreamClose);
   }
 
@@ -89,21 +128,25 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.status = reply.status;
     this.flag = reply.flag;
     this.details = reply.details;
-    if (!this.#keepAlive) this.res.shouldKeepAlive = false;
-    writeLocalReply(this.res, reply);
+    if (!this.#keepAlive && !isH2Response(this.res)) this.res.shouldKeepAlive = false;
+    const written = withRouteResponseHeaders(this, this.route?.grpc === undefined ? reply : grpcRouteReply(reply));
+    writeLocalReply(this.res, written);
+    // gRPC requests get a Trailers-Only reply: no body, the status in `grpc-status` (as the writer maps it).
+    if (this.grpcMessages === undefined) this.responseBodyBytes = Buffer.byteLength(written.body);
+    else this.grpcStatus = written.grpcStatus ?? grpcStatusForHttp(written.status);
     this.#finish();
   }
 
-  /** Sends the request to the chosen endpoint's pool, streaming the body both ways. */
-  forward(endpoint: EndpointState): void {
+  /**
+   * Starts the upstream phase: the exchange's own deadline (gRPC), then `upstream` runs the attempts and
+   * hands the response it commits to the DispatchHandler methods below.
+   */
+  forward(upstream: UpstreamHandle): void {
     if (this.#done) return;
-    this.#endpoint = endpoint;
-    this.upstreamHost = endpoint.key;
-    endpoint.active++;
-    this.#upstreamStartMs = performance.now();
-    const req = this.req;
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    endpoint.pool.dispatch({ path: this.path, method: this.method, headers: this.requestHeaders.fields, body: hasBody ? req : null }, this);
+    this.upstream = upstream;
+    const deadlineMs = parseGrpcTimeout(this.req.headers['grpc-timeout']);
+    if (deadlineMs !== undefined && deadlineMs > 0) this.#grpcDeadline = setTimeout(this.#onGrpcDeadline, deadlineMs);
+    upstream.start();
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -115,24 +158,45 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx informational responses are not relayed (100-continue is answered by Node).
     this.status = statusCode;
     const res = this.res;
+    this.upstreamServiceTimeMs = Math.round(performance.now() - this.upstreamStartMs);
+    if (headers['grpc-status'] !== undefined) this.grpcStatus = grpcStatusOf(headers['grpc-status']);
+    const list = responseHeaderList(headers, this.upstreamServiceTimeMs);
+    this.applyResponseFilters(list);
+    if (this.#controller === undefined) this.#controller = controller;
+    if (isH2Response(res)) {
+      this.#pendingHead = list;
+      queueMicrotask(this.#flushHead);
+      return;
+    }
     if (!this.#keepAlive) res.shouldKeepAlive = false;
-    const list = responseHeaderList(headers, Math.round(performance.now() - this.#upstreamStartMs));
-    this.#runResponseFilters(list);
     res.writeHead(statusCode, list.fields);
     // Flush headers now so slow bodies (streams, long polls) do not hold them back.
     res.flushHeaders();
-    if (this.#controller === undefined) this.#controller = controller;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.res.write(chunk)) {
+    if (this.#pendingHead !== undefined) this.#flushHead();
+    this.responseBodyBytes += chunk.length;
+    this.grpcMessages?.response.push(chunk);
+    const out: Writable = this.res;
+    if (!out.write(chunk)) {
       controller.pause();
       this.res.once('drain', this.#onDrain);
     }
   }
 
-  onResponseEnd(): void {
-    this.res.end();
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+    const head = this.#pendingHead;
+    const hasTrailers = Object.keys(trailers).length > 0;
+    if (trailers['grpc-status'] !== undefined) this.grpcStatus = grpcStatusOf(trailers['grpc-status']);
+    if (head !== undefined) {
+      this.#pendingHead = undefined;
+      writeHeadersOnly(this.res, this.status, head.fields, hasTrailers ? trailers : undefined);
+    } else {
+      // Trailers are kept (gRPC status lives there); HTTP/1.1 clients get them only with `TE: trailers`.
+      if (hasTrailers && acceptsTrailers(this.req)) this.res.addTrailers(trailers);
+      this.res.end();
+    }
     this.#finish();
   }
 
@@ -142,7 +206,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
       // Reset after the response started: Envoy resets the downstream stream too.
       this.flag = 'UR';
       this.details = 'upstream_reset_after_response_started';
-      this.res.destroy(err);
+      resetDownstream(this.res, err);
       this.#finish();
       return;
     }
@@ -150,12 +214,50 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.reply(LocalReplies.upstreamReset(failure.reason, failure.transportFailure));
   }
 
-  /** Encoder order, as Envoy: route filters first, then the listener's chain in reverse. */
-  #runResponseFilters(list: HeaderList): void {
-    const routeFilters = this.route?.filters ?? EMPTY_CHAIN;
-    runResponse(routeFilters, this, list);
+  /** Encoder order, as Envoy: backendRef filters, route filters, then the listener's chain, each in reverse. */
+  applyResponseFilters(list: HeaderList): void {
+    runResponse(this.backendFilters, this, list);
+    runResponse(this.route?.filters ?? EMPTY_CHAIN, this, list);
     runResponse(this.listener.servicePort.filters, this, list);
   }
+
+  /** Ends a response that already started with a reset (a timeout mid-body), as Envoy does. */
+  abortResponse(flag: ResponseFlag, details: string, err: Error): void {
+    if (this.#done) return;
+    this.flag = flag;
+    this.details = details;
+    resetDownstream(this.res, err);
+    this.#finish();
+  }
+
+  /** Finishes an exchange whose response went out another way (an upgraded connection that closed). */
+  complete(): void {
+    this.#finish();
+  }
+
+  readonly #flushHead = (): void => {
+    const head = this.#pendingHead;
+    const res = this.res;
+    if (head === undefined || this.#done || !isH2Response(res)) return;
+    this.#pendingHead = undefined;
+    writeResponseHead(res, this.status, head.fields);
+  };
+
+  /** The client's gRPC deadline passed: 504 `UT` before the response started, a reset after (as Envoy). */
+  readonly #onGrpcDeadline = (): void => {
+    this.#grpcDeadline = undefined;
+    if (this.#done) return;
+    if (this.res.headersSent || this.#pendingHead !== undefined) {
+      this.flag = 'UT';
+      this.details = 'upstream_response_timeout';
+      resetDownstream(this.res, new Error('upstream request timeout'));
+      this.#finish();
+    } else {
+      this.reply(LocalReplies.upstreamTimeout);
+    }
+    this.upstream?.cancel();
+    this.#controller?.abort(new Error('upstream request timeout'));
+  };
 
   readonly #onDrain = (): void => {
     this.#controller?.resume();
@@ -167,6 +269,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.flag = 'DC';
     this.details = 'downstream_remote_disconnect';
     if (!this.res.headersSent) this.status = 0;
+    this.upstream?.cancel();
     this.#controller?.abort(new Error('downstream closed'));
     this.#finish();
   };
@@ -174,11 +277,18 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
-    if (this.#endpoint !== undefined) this.#endpoint.active--;
+    if (this.#grpcDeadline !== undefined) clearTimeout(this.#grpcDeadline);
+    runLog(this.backendFilters, this);
     runLog(this.route?.filters ?? EMPTY_CHAIN, this);
     runLog(this.listener.servicePort.filters, this);
     this.#observer?.(this);
   }
+}
+
+/** A `grpc-status` value as a number; anything that is not a small integer reads as UNKNOWN (2), as Envoy does. */
+function grpcStatusOf(v: string | string[] | undefined): number {
+  const n = Number(Array.isArray(v) ? v[0] : v);
+  return Number.isInteger(n) && n >= 0 && n <= 16 ? n : 2;
 }
 
 function runResponse(chain: FilterChain, ex: HttpExchange, list: HeaderList): void {

@@ -1,22 +1,31 @@
-// Writes a LocalReply to the downstream response the way Envoy does.
-import type { ServerResponse } from 'node:http';
+// Writes a LocalReply to the downstream response the way Envoy does (gRPC requests get Trailers-Only).
 import type { LocalReply } from '../errors/local-reply.js';
+import { type DownstreamResponse, writeResponseHead } from '../listener/http2-downstream.js';
+import { writeGrpcLocalReply } from './grpc-local-reply.js';
+import { isGrpcContentType } from './grpc-protocol.js';
 
-export function writeLocalReply(res: ServerResponse, reply: LocalReply): void {
+const NO_FIELDS: ReadonlyArray<string> = [];
+
+export function writeLocalReply(res: DownstreamResponse, reply: LocalReply): void {
+  if (isGrpcContentType(res.req.headers['content-type'])) return writeGrpcLocalReply(res, reply);
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = reply.body;
+  const extra = reply.headers ?? NO_FIELDS;
   if (body === '') {
-    res.writeHead(reply.status, ['content-length', '0', 'server', 'istio-envoy']);
+    writeResponseHead(res, reply.status, ['content-length', '0', 'server', 'istio-envoy', ...extra]);
     res.end();
     return;
   }
-  res.writeHead(reply.status, [
+  // A reply that brings its own content-type (an ext-authz denial) keeps it instead of text/plain.
+  const typed = extra.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-type');
+  writeResponseHead(res, reply.status, [
     'content-length', String(Buffer.byteLength(body)),
-    'content-type', 'text/plain',
+    ...(typed ? NO_FIELDS : ['content-type', 'text/plain']),
     'server', 'istio-envoy',
+    ...extra,
   ]);
   res.end(body);
 }

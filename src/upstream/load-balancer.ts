@@ -1,15 +1,27 @@
 // Endpoint selection. Istio's default policy is LEAST_REQUEST, which Envoy implements as the
 // power of two choices over active request counts; with one endpoint it is that endpoint.
+// A DestinationRule's loadBalancer (cluster.lb) picks instead through lb/pick.ts.
 import type { ClusterConfig, WeightedBackends, BackendTarget } from '../config/snapshot.js';
 import type { EndpointRegistry, EndpointState } from './endpoint-registry.js';
+import type { HashInput } from './lb/lb-policy.js';
+import { policyIndex } from './lb/pick.js';
 
 /** Random source in [0, 1), passed in so tests can fix it. */
 export type Random = () => number;
 
-export function pickEndpoint(cluster: ClusterConfig, registry: EndpointRegistry, random: Random): EndpointState | undefined {
-  const eps = cluster.endpoints;
+export function pickEndpoint(cluster: ClusterConfig, registry: EndpointRegistry, random: Random, input?: HashInput): EndpointState | undefined {
+  const all = cluster.endpoints;
+  // Outlier detection: ejected endpoints are left out (all of them are used below minHealthPercent).
+  const eps = cluster.outlier === undefined ? all : registry.outliers.healthy(cluster.outlier, all);
   const n = eps.length;
   if (n === 0) return undefined;
+  const lb = cluster.lb;
+  if (lb !== undefined && lb.kind !== 'least-request') {
+    // Hash tables index the cluster's full endpoint list; an ejected owner falls through to least request.
+    const base = lb.kind === 'hash' ? all : eps;
+    const chosen = base[policyIndex(lb, cluster.id, base, registry.lb, random, input)];
+    if (chosen !== undefined && (base === eps || !registry.outliers.isEjected(chosen.key))) return registry.get(chosen);
+  }
   const first = eps[n === 1 ? 0 : Math.floor(random() * n)];
   if (first === undefined) return undefined;
   const a = registry.get(first);

@@ -133,12 +133,12 @@ test('requests are balanced over every ready endpoint', async () => {
   assert.deepEqual([...seen].sort(), ['echo-1', 'echo-2']);
 });
 
-test('connection refused: 503 with the reset reason and flag UF', async () => {
+test('connection refused: 503 with the reset reason and flag UF,URX after Istio\'s 2 default retries', async () => {
   const res = await request(vip(3), 80);
   assert.equal(res.status, 503);
-  assert.equal(res.body, 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused');
+  assert.equal(res.body, 'upstream connect error or disconnect/reset before headers. retried and the latest reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused');
   const rec = mesh.records.at(-1);
-  assert.deepEqual([rec?.flag, rec?.details], ['UF', 'upstream_reset_before_response_started{remote_connection_failure}']);
+  assert.deepEqual([rec?.flag, rec?.details], ['UF,URX', 'upstream_reset_before_response_started{remote_connection_failure}']);
 });
 
 test('HTTP/1.0 requests get 426 as in Istio', async () => {

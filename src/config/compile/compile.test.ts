@@ -42,7 +42,8 @@ const selectionCases: ReadonlyArray<{ name: string; docs: string[]; wanted?: str
   { name: 'several waypoints without --waypoint fail, naming them', docs: [waypoint('a'), waypoint('b')], ok: false, message: /^2 Gateways of class istio-waypoint \(a\/waypoint, b\/waypoint\): choose one with --waypoint/ },
   { name: '--waypoint picks one of several', docs: [waypoint('a'), waypoint('b')], wanted: 'b/waypoint', ok: true, selected: 'b/waypoint' },
   { name: '--waypoint naming a missing Gateway fails', docs: BASE, wanted: 'apps/nope', ok: false, message: /^waypoint Gateway apps\/nope \(from --waypoint\) not found in the config$/ },
-  { name: '--waypoint naming a Gateway of the wrong class fails', docs: [...BASE, waypoint('apps', 'ingress', {}, { gatewayClassName: 'istio' })], wanted: 'apps/ingress', ok: false, message: /^Gateway apps\/ingress has gatewayClassName "istio"; a waypoint needs "istio-waypoint"$/ },
+  { name: '--waypoint naming a Gateway of the wrong class fails', docs: [...BASE, waypoint('apps', 'ingress', {}, { gatewayClassName: 'istio' })], wanted: 'apps/ingress', ok: false, message: /^Gateway apps\/ingress has gatewayClassName "istio"; a waypoint needs "istio-waypoint" or "waypoint"$/ },
+  { name: 'a Gateway of our own class `waypoint` is a waypoint too', docs: [ns('apps'), waypoint('apps', 'own', {}, { gatewayClassName: 'waypoint' })], ok: true, selected: 'apps/own' },
 ];
 for (const c of selectionCases) {
   test(`waypoint selection: ${c.name}`, () => {
@@ -92,7 +93,8 @@ test('a waypoint Gateway with a non-HBONE listener gets listener Accepted=False 
 
 const listenerCases: ReadonlyArray<{ name: string; docs: string[]; listeners: string[]; services: string[]; codes: string[] }> = [
   { name: 'a served Service with a loopback VIP gets one listener per port', docs: [...BASE, service('apps', 'web', { clusterIP: '127.1.0.1', ports: [{ name: 'http', port: 80 }, { port: 81 }] })], listeners: ['127.1.0.1:80', '127.1.0.1:81'], services: ['apps/web'], codes: [] },
-  { name: 'a served Service with a cluster VIP gets no listener', docs: [...BASE, service('apps', 'web', { clusterIP: '10.96.0.1' })], listeners: [], services: ['apps/web'], codes: ['vip-not-local'] },
+  // No local socket, but an HBONE-only destination (dumped with `bind: hbone-only`, never bound by VipListenerSet).
+  { name: 'a served Service with a cluster VIP gets an HBONE-only listener', docs: [...BASE, service('apps', 'web', { clusterIP: '10.96.0.1' })], listeners: ['10.96.0.1:80'], services: ['apps/web'], codes: ['vip-not-local'] },
   { name: 'a headless served Service gets no listener', docs: [...BASE, service('apps', 'web', { clusterIP: 'None' })], listeners: [], services: ['apps/web'], codes: [] },
   { name: 'a served Service without clusterIP gets no listener', docs: [...BASE, service('apps', 'web', {})], listeners: [], services: ['apps/web'], codes: [] },
   { name: 'a loopback Service that is not enrolled gets no listener', docs: [...BASE, service('other', 'web', { clusterIP: '127.1.0.1' })], listeners: [], services: [], codes: [] },

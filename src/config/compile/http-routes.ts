@@ -1,6 +1,6 @@
 // Compiles HTTPRoutes: rules to route entries with compiled matches and weighted backends, attached
 // to their parents, plus the Gateway API status of every parentRef.
-import { EMPTY_CHAIN } from '../../filters/types.js';
+import { EMPTY_CHAIN, type FilterChain } from '../../filters/types.js';
 import { type CompiledHttpMatch, compileHttpRouteMatch } from '../../router/match/http-match.js';
 import { type MatchRank, rankOf } from '../../router/precedence.js';
 import { type Diagnostic, resourceDiagnostic } from '../diagnostics.js';
@@ -10,8 +10,10 @@ import type { HTTPRouteRule, HTTPRouteSpec } from '../model/http-route.js';
 import type { BackendTarget, RouteAction, RouteEntry } from '../snapshot.js';
 import { condition, type Condition, CONTROLLER_NAME, type RouteStatus } from '../status.js';
 import type { Valid } from '../validate/validate.js';
-import { type BackendIndex, type RefFailure, resolveBackendRef, weightedBackends } from './backends.js';
+import { type BackendIndex, resolveBackendRef, weightedBackends } from './backends.js';
+import { compileRouteFilters, type RuleProblem } from './route-filters.js';
 import { type ParentTarget, resolveParent } from './route-parents.js';
+import { compileUpstreamPolicy } from './route-policy.js';
 
 /** A route entry before it is placed in a table, with its precedence rank. */
 export interface RankedEntry {
@@ -39,9 +41,16 @@ export interface HttpRouteContext {
 
 interface CompiledRule {
   readonly matches: ReadonlyArray<{ readonly match: CompiledHttpMatch; readonly index: number }>;
+  readonly filters: FilterChain;
   readonly action: RouteAction;
-  readonly refFailure: RefFailure | undefined;
+  /** First unresolved reference (backendRef or mirror backendRef): ResolvedRefs=False. */
+  readonly refFailure: RuleProblem | undefined;
+  /** The rule cannot be applied as written: it is programmed to answer 500 and reported. */
+  readonly invalid: RuleProblem | undefined;
 }
+
+/** A rule is programmed (possibly as a 500 when invalid), or dropped when its matches do not compile. */
+type RuleResult = { readonly kind: 'programmed'; readonly rule: CompiledRule } | { readonly kind: 'dropped'; readonly problem: RuleProblem };
 
 export function compileHttpRoutes(
   routes: ReadonlyArray<Valid<HTTPRouteSpec>>,
@@ -53,21 +62,27 @@ export function compileHttpRoutes(
   for (const route of routes) {
     const ns = route.raw.metadata.namespace;
     const generation = route.raw.metadata.generation;
-    const rules = route.spec.rules.map((rule, i) => compileRule(route, rule, i, ctx, diagnostics));
-    const validRules = rules.filter((r): r is CompiledRule => r !== undefined);
-    const dropped = rules.length - validRules.length;
-    const refFailure = validRules.find((r) => r.refFailure !== undefined)?.refFailure;
+    const results = route.spec.rules.map((rule, i) => compileRule(route, rule, i, ctx, diagnostics));
+    const rules = results.map((r) => (r.kind === 'programmed' ? r.rule : undefined));
+    const programmed = rules.filter((r): r is CompiledRule => r !== undefined);
+    const broken = brokenRules(results);
+    const healthy = programmed.length - programmed.filter((r) => r.invalid !== undefined).length;
+    const refFailure = programmed.find((r) => r.refFailure !== undefined)?.refFailure;
     const parents = route.spec.parentRefs.map((ref, p) => {
       const resolution = resolveParent(ref, ns, route.spec.hostnames, ctx.services, ctx.gateways);
       const conditions: Condition[] = [];
       if (!resolution.ok) {
         conditions.push(condition('Accepted', 'False', resolution.reason, resolution.message, generation));
         diagnostics.push(resourceDiagnostic(route.raw, 'error', 'parent-not-found', ['spec', 'parentRefs', p], resolution.message));
-      } else if (validRules.length === 0) {
-        conditions.push(condition('Accepted', 'False', 'UnsupportedValue', 'no valid rules: every rule was dropped (see diagnostics)', generation));
+      } else if (programmed.length === 0) {
+        conditions.push(condition('Accepted', 'False', broken.reason, `no valid rules: ${broken.message}`, generation));
       } else {
-        conditions.push(condition('Accepted', 'True', 'Accepted', 'Route was valid', generation));
-        attachments.push({ target: resolution.target, entries: rankedEntries(route, validRules, resolution.target) });
+        // "If all Route Rules in a Route are invalid, the entire Route would be considered invalid": not
+        // Accepted. Its rules still answer 500 rather than letting traffic through unfiltered.
+        conditions.push(healthy === 0
+          ? condition('Accepted', 'False', broken.reason, `no valid rules: ${broken.message}`, generation)
+          : condition('Accepted', 'True', 'Accepted', 'Route was valid', generation));
+        attachments.push({ target: resolution.target, entries: rankedEntries(route, rules, resolution.target) });
         if (resolution.target.kind === 'service') {
           conditions.push(waypointCondition(resolution.target.service, ctx.bindings, generation));
           if (route.spec.hostnames.length > 0 && p === 0) {
@@ -79,8 +94,9 @@ export function compileHttpRoutes(
       conditions.push(refFailure === undefined
         ? condition('ResolvedRefs', 'True', 'ResolvedRefs', 'All references resolved', generation)
         : condition('ResolvedRefs', 'False', refFailure.reason, refFailure.message, generation));
-      if (dropped > 0 && validRules.length > 0) {
-        conditions.push(condition('PartiallyInvalid', 'True', 'UnsupportedValue', `Dropped Rule(s): ${dropped} of ${rules.length} rules are invalid (see diagnostics)`, generation));
+      // "MUST only be set when it is True", for a mix of valid and invalid rules; the reason is UnsupportedValue.
+      if (broken.count > 0 && healthy > 0 && resolution.ok) {
+        conditions.push(condition('PartiallyInvalid', 'True', 'UnsupportedValue', `Dropped Rule(s): ${broken.count} of ${rules.length} rules are invalid: ${broken.message}`, generation));
       }
       return { parentRef: parentRefRecord(ref), controllerName: CONTROLLER_NAME, conditions };
     });
@@ -95,45 +111,71 @@ function compileRule(
   ruleIndex: number,
   ctx: HttpRouteContext,
   diagnostics: Diagnostic[],
-): CompiledRule | undefined {
+): RuleResult {
   const at = ['spec', 'rules', ruleIndex] as const;
   const matches: { match: CompiledHttpMatch; index: number }[] = [];
-  let valid = true;
+  let matchProblem: RuleProblem | undefined;
   rule.matches.forEach((m, i) => {
     const compiled = compileHttpRouteMatch(m);
     if (compiled.ok) matches.push({ match: compiled.match, index: i });
     else {
-      valid = false;
+      matchProblem ??= { condition: 'Accepted', reason: 'UnsupportedValue', message: `matches[${i}]: ${compiled.message}` };
       diagnostics.push(resourceDiagnostic(route.raw, 'error', 'invalid-match', [...at, 'matches', i, ...compiled.path], `${compiled.message}; the rule is dropped`));
     }
   });
-  if (!valid) return undefined;
-  for (const field of ['timeouts', 'retry', 'sessionPersistence'] as const) {
-    if (rule[field] !== undefined) {
-      diagnostics.push(resourceDiagnostic(route.raw, 'warning', 'not-yet-applied', [...at, field], `${field} is not yet applied by this waypoint; the rule routes without it`));
-    }
+  if (matchProblem !== undefined) return { kind: 'dropped', problem: matchProblem };
+  if (rule.sessionPersistence !== undefined) {
+    // Istio's waypoint ignores sessionPersistence too; say so rather than pretend.
+    diagnostics.push(resourceDiagnostic(route.raw, 'warning', 'not-yet-applied', [...at, 'sessionPersistence'], 'sessionPersistence is not applied by this waypoint; the rule routes without it'));
   }
-  if (rule.filters.length > 0 || rule.backendRefs.some((b) => b.filters.length > 0)) {
-    // Gateway API: a filter that cannot be applied "MUST NOT be skipped"; requests that would hit it get an error.
-    diagnostics.push(resourceDiagnostic(route.raw, 'error', 'filter-not-supported', [...at, 'filters'],
-      'HTTPRoute filters are not supported by this waypoint yet; requests matching this rule get a 500 instead of skipping the filter'));
-    return { matches, action: { kind: 'direct', status: 500, details: 'filter_not_supported' }, refFailure: undefined };
+  const requireGrant = route.spec.parentRefs.some((p) => !(p.kind === 'Service' && (p.group === '' || p.group === 'core')));
+  const filterCtx = { route, backends: ctx.backends, matches: rule.matches, level: 'rule' as const, hasBackendRefs: rule.backendRefs.length > 0, requireGrant };
+  const filters = compileRouteFilters(rule.filters, filterCtx, [...at, 'filters'], diagnostics);
+  let invalid = filters.invalid;
+  let details = 'filter_not_supported';
+  const policy = compileUpstreamPolicy(rule);
+  if (!policy.ok) {
+    diagnostics.push(resourceDiagnostic(route.raw, 'error', 'invalid-field', [...at, policy.field], `${policy.problem.message}; requests matching this rule get 500`));
+    if (invalid === undefined) details = 'route_rule_invalid';
+    invalid ??= policy.problem;
   }
-  let refFailure: RefFailure | undefined;
+  let refFailure: RuleProblem | undefined = filters.refFailures[0];
   const targets: BackendTarget[] = rule.backendRefs.map((ref, b) => {
-    const requireGrant = route.spec.parentRefs.some((p) => !(p.kind === 'Service' && (p.group === '' || p.group === 'core')));
     const resolved = resolveBackendRef(ref, { kind: 'HTTPRoute', namespace: route.raw.metadata.namespace, requireGrant }, ctx.backends);
-    if (resolved.ok) return { kind: 'cluster', weight: ref.weight, cluster: resolved.cluster };
-    refFailure ??= resolved;
-    diagnostics.push(resourceDiagnostic(route.raw, 'error', resolved.reason === 'BackendNotFound' ? 'backend-not-found' : 'invalid-backend', [...at, 'backendRefs', b], `${resolved.message}; requests for this backend's share get 500`));
-    return { kind: 'invalid', weight: ref.weight, reason: resolved.reason };
+    if (!resolved.ok) {
+      refFailure ??= { condition: 'ResolvedRefs', reason: resolved.reason, message: resolved.message };
+      diagnostics.push(resourceDiagnostic(route.raw, 'error', resolved.reason === 'BackendNotFound' ? 'backend-not-found' : 'invalid-backend', [...at, 'backendRefs', b], `${resolved.message}; requests for this backend's share get 500`));
+      return { kind: 'invalid', weight: ref.weight, reason: resolved.reason };
+    }
+    // "Filters defined at this level should be executed if and only if the request is being forwarded to
+    // the backend defined here."
+    const own = compileRouteFilters(ref.filters, { ...filterCtx, level: 'backendRef' }, [...at, 'backendRefs', b, 'filters'], diagnostics);
+    invalid ??= own.invalid;
+    refFailure ??= own.refFailures[0];
+    return own.chain.length === 0
+      ? { kind: 'cluster', weight: ref.weight, cluster: resolved.cluster }
+      : { kind: 'cluster', weight: ref.weight, cluster: resolved.cluster, filters: own.chain };
   });
+  if (invalid !== undefined) {
+    // Gateway API: a filter that cannot be applied "MUST NOT be skipped"; requests that would hit it get an error.
+    return { kind: 'programmed', rule: { matches, filters: EMPTY_CHAIN, action: { kind: 'direct', status: 500, details }, refFailure, invalid } };
+  }
   const backends = weightedBackends(targets);
-  // Istio: when the rule's total weight is 0 every request gets a direct 500.
+  // Istio: when the rule's total weight is 0 every request gets a direct 500 (a redirect answers before).
   const action: RouteAction = backends.total === 0
     ? { kind: 'direct', status: 500, details: 'direct_response' }
-    : { kind: 'forward', backends };
-  return { matches, action, refFailure };
+    : !policy.ok || policy.policy === undefined ? { kind: 'forward', backends } : { kind: 'forward', backends, policy: policy.policy };
+  return { kind: 'programmed', rule: { matches, filters: filters.chain, action, refFailure, invalid: undefined } };
+}
+
+/** What the invalid rules of a route have in common for its status: the first reason, indexes, a message. */
+function brokenRules(results: ReadonlyArray<RuleResult>): { readonly count: number; readonly reason: string; readonly message: string } {
+  const problems: Array<{ readonly reason: string; readonly text: string }> = [];
+  results.forEach((r, index) => {
+    if (r.kind === 'dropped') problems.push({ reason: r.problem.reason, text: `rule ${index}: ${r.problem.message}` });
+    else if (r.rule.invalid !== undefined) problems.push({ reason: r.rule.invalid.reason, text: `rule ${index}: ${r.rule.invalid.message} (requests it matches get 500)` });
+  });
+  return { count: problems.length, reason: problems[0]?.reason ?? 'UnsupportedValue', message: problems.map((p) => p.text).join('; ') };
 }
 
 function rankedEntries(route: Valid<HTTPRouteSpec>, rules: ReadonlyArray<CompiledRule | undefined>, target: ParentTarget): RankedEntry[] {
@@ -156,7 +198,7 @@ function rankedEntries(route: Valid<HTTPRouteSpec>, rules: ReadonlyArray<Compile
           match,
           matchSpec,
           hostnames: target.kind === 'gateway' ? target.hostnames : null,
-          filters: EMPTY_CHAIN,
+          filters: rule.filters,
           action: rule.action,
         }),
       });

@@ -1,16 +1,23 @@
 // compile(): raw resources → validated resources → immutable Snapshot, diagnostics and status.
 // Pure and synchronous: no I/O, no clocks, deterministic for the same input.
 import { type Diagnostic, resourceDiagnostic, sortDiagnostics } from '../diagnostics.js';
-import type { MeshConfig } from '../model/mesh-config.js';
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../model/mesh-config.js';
+import type { JwksResolver } from '../../security/jwt/jwks-resolver.js';
+import { jwtAuthnStage } from '../../security/jwt/jwt-filter-stage.js';
+import { compileAuthorization } from '../../security/authz/compile-authorization.js';
 import type { RawResource } from '../resource.js';
 import type { ClusterConfig, ListenerConfig, ServiceConfig, Snapshot, WaypointRef } from '../snapshot.js';
 import type { ConfigStatus, GatewayStatus, ServiceBindingStatus } from '../status.js';
 import { condition } from '../status.js';
 import { validateResources, type ValidResources } from '../validate/validate.js';
+import { destinationRulePolicies } from './destination-rules.js';
 import { enrollmentOf } from './enrollment.js';
-import { compileHttpRoutes, type RankedEntry } from './http-routes.js';
+import { compileHttpRoutes, type HttpRouteContext, type RankedEntry } from './http-routes.js';
+import { compileGrpcRoutes, conflictedHttpRouteStatuses } from './grpc-routes.js';
+import { compileL4Routes } from './l4-routes.js';
 import type { FilterStage } from './port-filters.js';
 import { buildClusters, buildServiceConfig } from './services.js';
+import { TelemetryCompiler } from './telemetry.js';
 import { selectWaypoint, waypointGatewayStatus } from './waypoint.js';
 
 export interface CompileOptions {
@@ -20,6 +27,11 @@ export interface CompileOptions {
   readonly version: number;
   /** Mesh-wide settings (`--mesh-config`); Istio's defaults (DEFAULT_MESH_CONFIG) when absent. */
   readonly mesh?: MeshConfig;
+  /**
+   * Runtime JWKS cache the JWT filters hold (RequestAuthentication `jwksUri` / OpenID discovery); compile
+   * only passes the reference, all fetching happens at request time. Absent (validate, goldens): fails closed.
+   */
+  readonly jwks?: JwksResolver;
 }
 
 export type CompileResult = (
@@ -36,20 +48,20 @@ const LOOPBACK = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 export function compile(raw: ReadonlyArray<RawResource>, options: CompileOptions): CompileResult {
   const validated = validateResources(raw);
   const diagnostics: Diagnostic[] = [...validated.diagnostics];
-  return { ...compileValid(validated.resources, options, diagnostics), rejected: validated.rejected };
+  return { ...compileValid(validated.resources, options, diagnostics, validated.rejected), rejected: validated.rejected };
 }
 
 type Compiled =
   | { readonly ok: true; readonly snapshot: Snapshot; readonly diagnostics: ReadonlyArray<Diagnostic> }
   | { readonly ok: false; readonly diagnostics: ReadonlyArray<Diagnostic>; readonly status: ConfigStatus };
 
-function compileValid(resources: ValidResources, options: CompileOptions, diagnostics: Diagnostic[]): Compiled {
+function compileValid(resources: ValidResources, options: CompileOptions, diagnostics: Diagnostic[], rejected: ReadonlyArray<RawResource>): Compiled {
   const selection = selectWaypoint(resources.gateways, options.waypoint);
   const waypointKey = selection.ok ? selection.gateway.key : undefined;
-  const clusters = buildClusters(resources, options.clusterDomain);
+  const clusters = buildClusters(resources, options.clusterDomain, destinationRulePolicies(resources, options.clusterDomain, diagnostics));
   const bindings = new Map<string, string | undefined>();
   for (const svc of resources.services.values()) bindings.set(svc.key, enrollmentOf(svc, resources).waypoint);
-  const routes = compileHttpRoutes(resources.httpRoutes, {
+  const routeContext: HttpRouteContext = {
     services: resources.services,
     gateways: resources.gateways,
     bindings,
@@ -59,18 +71,44 @@ function compileValid(resources: ValidResources, options: CompileOptions, diagno
       grants: resources.referenceGrants,
       clusterDomain: options.clusterDomain,
     },
-  }, diagnostics);
+  };
+  const routes = compileHttpRoutes(resources.httpRoutes, routeContext, diagnostics);
+  const l4Routes = compileL4Routes(resources.tlsRoutes, resources.tcpRoutes, routeContext, diagnostics);
+  const allGrpc = compileGrpcRoutes(resources.grpcRoutes, routeContext, diagnostics);
+  // Only Service parents and this waypoint's Gateway count for routing and for GRPCRoute > HTTPRoute conflicts.
+  const grpcRoutes = { ...allGrpc, attachments: allGrpc.attachments.filter((a) => a.target.kind === 'service' || a.target.gateway === waypointKey) };
+  const httpStatuses = conflictedHttpRouteStatuses(routes.statuses, resources.httpRoutes, grpcRoutes, routeContext, diagnostics);
 
   const gateways: GatewayStatus[] = [];
   const services = new Map<string, ServiceConfig>();
   const listeners = new Map<string, ListenerConfig>();
   const serviceStatus: ServiceBindingStatus[] = [];
+  let telemetry: TelemetryCompiler | undefined;
+  // AuthorizationPolicy: attachment, status and the CUSTOM / RBAC port stages (src/security/authz).
+  const authz = compileAuthorization({
+    policies: resources.authorizationPolicies, rejected: rejected.filter((r) => r.kind === 'AuthorizationPolicy'),
+    rootNamespace: (options.mesh ?? DEFAULT_MESH_CONFIG).rootNamespace, services: resources.services, gateways: resources.gateways, bindings,
+    waypoint: selection.ok ? { key: selection.gateway.key, servesServices: selection.servesServices } : undefined,
+    mesh: options.mesh ?? DEFAULT_MESH_CONFIG,
+    clusters: { byHostname: (host, port) => [...clusters.values()].find((ports) => ports.get(port)?.hostname === host)?.get(port), clusterDomain: options.clusterDomain },
+  }, diagnostics);
   if (selection.ok) {
     gateways.push(waypointGatewayStatus(selection.gateway, selection.servesServices, diagnostics));
+    telemetry = new TelemetryCompiler({ resources, mesh: options.mesh ?? DEFAULT_MESH_CONFIG, waypoint: selection.gateway, clusters, clusterDomain: options.clusterDomain }, diagnostics);
     const gatewayEntries: RankedEntry[] = [];
     for (const a of routes.attachments) if (a.target.kind === 'gateway' && a.target.gateway === waypointKey) gatewayEntries.push(...a.entries);
     // Port-level filter stages in Istio's waypoint order (see port-filters.ts); each compiles its policies once.
-    const stages: FilterStage[] = [];
+    const stages: FilterStage[] = [
+      // Tracing first: in Envoy it belongs to the connection manager and wraps every HTTP filter.
+      telemetry.tracingStage,
+      // CUSTOM ext-authz and AUTHN-phase plugins go before JWT authn; AUTHZ plugins and RBAC after it.
+      authz.customStage,
+      jwtAuthnStage({
+        resources, policies: resources.requestAuthentications, waypoint: selection.gateway,
+        rootNamespace: (options.mesh ?? DEFAULT_MESH_CONFIG).rootNamespace, resolver: options.jwks,
+      }, diagnostics),
+      authz.rbacStage,
+    ];
     for (const svc of [...resources.services.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
       const bound = bindings.get(svc.key);
       // GEP-1294: ExternalName Services "SHOULD NOT be allowed as parentRefs"; the waypoint does not serve them.
@@ -80,14 +118,17 @@ function compileValid(resources: ValidResources, options: CompileOptions, diagno
         diagnostics.push(resourceDiagnostic(svc.raw, 'warning', 'unsupported-service', ['spec', 'type'], 'ExternalName Services are not served by a waypoint'));
       }
       if (!served) continue;
-      const config = buildServiceConfig(svc, clusters, routes.attachments, gatewayEntries, options.clusterDomain, stages, diagnostics);
+      const config = buildServiceConfig(svc, clusters, routes.attachments, gatewayEntries, options.clusterDomain, stages, diagnostics, l4Routes.attachments, grpcRoutes);
       services.set(svc.key, config);
       addListeners(config, listeners, diagnostics, svc.raw);
     }
   } else {
     diagnostics.push({ severity: 'error', code: 'no-waypoint', resource: undefined, file: undefined, doc: undefined, line: undefined, path: undefined, message: selection.message });
   }
-  const status: ConfigStatus = Object.freeze({ routes: routes.statuses, gateways, services: serviceStatus });
+  const status: ConfigStatus = Object.freeze({
+    routes: [...httpStatuses, ...grpcRoutes.statuses, ...l4Routes.statuses], gateways, services: serviceStatus,
+    ...(authz.statuses.length === 0 ? {} : { authorizationPolicies: authz.statuses }),
+  });
   const sorted = sortDiagnostics(diagnostics);
   if (!selection.ok) return { ok: false, diagnostics: sorted, status };
   const allClusters = new Map<string, ClusterConfig>();
@@ -101,6 +142,9 @@ function compileValid(resources: ValidResources, options: CompileOptions, diagno
     clusters: allClusters,
     status,
     diagnostics: Object.freeze(sorted),
+    ...(telemetry === undefined ? {} : { telemetry: telemetry.build(services, allClusters) }),
+    pathNormalization: (options.mesh ?? DEFAULT_MESH_CONFIG).pathNormalization.normalization,
+    ...(authz.dump.length === 0 ? {} : { authorization: authz.dump }),
   });
   return { ok: true, snapshot, diagnostics: sorted };
 }
@@ -108,10 +152,11 @@ function compileValid(resources: ValidResources, options: CompileOptions, diagno
 function addListeners(config: ServiceConfig, listeners: Map<string, ListenerConfig>, diagnostics: Diagnostic[], raw: RawResource): void {
   const vip = config.vip;
   if (vip === undefined) return;
-  if (!LOOPBACK.test(vip)) {
+  // A non-loopback VIP gets no local socket, but stays a destination HBONE CONNECTs may name.
+  const local = LOOPBACK.test(vip);
+  if (!local) {
     diagnostics.push(resourceDiagnostic(raw, 'info', 'vip-not-local', ['spec', 'clusterIP'],
       `clusterIP ${vip} is not a loopback address, so no local listener is bound; traffic reaches this Service through HBONE`));
-    return;
   }
   for (const port of config.ports) {
     const key = `${vip}:${port.port}`;
@@ -121,7 +166,7 @@ function addListeners(config: ServiceConfig, listeners: Map<string, ListenerConf
         `${key} is already the VIP of Service ${taken.service.key}; give this Service another clusterIP in 127.0.0.0/8`));
       continue;
     }
-    listeners.set(key, Object.freeze({ key, address: vip, port: port.port, service: config, servicePort: port }));
+    listeners.set(key, Object.freeze({ key, address: vip, port: port.port, service: config, servicePort: port, ...(local ? {} : { tunnelOnly: true as const }) }));
   }
 }
 

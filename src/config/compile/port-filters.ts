@@ -1,7 +1,8 @@
 // The HTTP filter chain of one Service port, in the order Istio's waypoint builds it
 // (pilot listener_waypoint.go): ext-authz (CUSTOM) → AUTHN plugins → JWT authn → AUTHZ plugins →
 // RBAC (AUDIT, DENY, ALLOW) → STATS plugins → UNSPECIFIED plugins. Each stage is compiled by its own
-// module from the policies that target the waypoint, its GatewayClass or this Service.
+// module from the policies that target the waypoint, its GatewayClass or this Service
+// (JWT authn: RequestAuthentication, src/security/jwt/jwt-filter-stage.ts).
 import { EMPTY_CHAIN, type FilterChain, type HttpFilter } from '../../filters/types.js';
 import type { ServiceConfig } from '../snapshot.js';
 

@@ -1,7 +1,7 @@
 // Resolves an HTTPRoute parentRef to what it attaches to: a Service (port) or the waypoint Gateway.
 import type { ServiceSpec } from '../model/core.js';
 import type { ParentRef } from '../model/gateway-api.js';
-import { type GatewaySpec, WAYPOINT_GATEWAY_CLASS } from '../model/gateway.js';
+import { type GatewaySpec, isWaypointGatewayClass, OWN_GATEWAY_CLASS, WAYPOINT_GATEWAY_CLASS } from '../model/gateway.js';
 import type { Valid } from '../validate/validate.js';
 
 export type ParentTarget =
@@ -49,8 +49,8 @@ export function resolveParent(
   if (ref.kind === 'Gateway' && ref.group === GATEWAY_GROUP) {
     const gw = gateways.get(`${namespace}/${ref.name}`);
     if (gw === undefined) return { ok: false, reason: 'NoMatchingParent', message: `parent gateway "${namespace}/${ref.name}" not found` };
-    if (gw.spec.gatewayClassName !== WAYPOINT_GATEWAY_CLASS) {
-      return { ok: false, reason: 'NoMatchingParent', message: `gateway "${namespace}/${ref.name}" is of class "${gw.spec.gatewayClassName}", not "${WAYPOINT_GATEWAY_CLASS}"; it is not served by a waypoint` };
+    if (!isWaypointGatewayClass(gw.spec.gatewayClassName)) {
+      return { ok: false, reason: 'NoMatchingParent', message: `gateway "${namespace}/${ref.name}" is of class "${gw.spec.gatewayClassName}", not "${WAYPOINT_GATEWAY_CLASS}" or "${OWN_GATEWAY_CLASS}"; it is not served by a waypoint` };
     }
     const listener = gw.spec.listeners.find(
       (l) => (ref.sectionName === undefined || l.name === ref.sectionName) && (ref.port === undefined || l.port === ref.port),

@@ -3,19 +3,23 @@ import { EMPTY_CHAIN } from '../../filters/types.js';
 import { MATCH_EVERYTHING } from '../../router/match/http-match.js';
 import { sortByPrecedence } from '../../router/precedence.js';
 import { weightedBackends } from './backends.js';
+import { compileLb, type DestinationRulePolicies, NO_DESTINATION_RULES } from './destination-rules.js';
 import { type Diagnostic, resourceDiagnostic } from '../diagnostics.js';
 import type { ServiceSpec } from '../model/core.js';
 import type { ClusterConfig, HttpRouting, RouteEntry, ServiceConfig, ServicePortConfig } from '../snapshot.js';
 import type { Valid, ValidResources } from '../validate/validate.js';
 import { endpointsFor, slicesByService } from './endpoints.js';
+import { markAmbient } from '../../hbone/ambient.js';
 import type { Attachment, RankedEntry } from './http-routes.js';
+import { type GrpcRoutes, grpcRoutingFor, NO_GRPC_ROUTES } from './grpc-routes.js';
+import { type L4Attachment, l4RoutingFor } from './l4-routes.js';
 import { buildPortFilters, type FilterStage } from './port-filters.js';
 import { clusterProtocolSegment, portProtocol } from './protocol.js';
 
 export type ClusterIndex = ReadonlyMap<string, ReadonlyMap<number, ClusterConfig>>;
 
 /** One cluster per port of every Service (not only enrolled ones: any Service can be a backend). */
-export function buildClusters(resources: ValidResources, clusterDomain: string): ClusterIndex {
+export function buildClusters(resources: ValidResources, clusterDomain: string, rules: DestinationRulePolicies = NO_DESTINATION_RULES): ClusterIndex {
   const bySlice = slicesByService(resources.endpointSlices);
   const out = new Map<string, Map<number, ClusterConfig>>();
   for (const svc of resources.services.values()) {
@@ -25,13 +29,18 @@ export function buildClusters(resources: ValidResources, clusterDomain: string):
       // Only TCP ports are proxied; a UDP port may share the number of a TCP one.
       if (port.protocol !== 'TCP') continue;
       const protocol = portProtocol(port.appProtocol, port.name);
+      const endpoints = Object.freeze(markAmbient(endpointsFor(port, bySlice.get(svc.key) ?? []), svc.raw.metadata.namespace, resources).map((e) => Object.freeze(e)));
+      const policy = rules(svc.key, port.port);
       ports.set(port.port, Object.freeze({
         id: `inbound-vip|${port.port}|${clusterProtocolSegment(protocol)}|${hostname}`,
         service: svc.key,
         hostname,
         port: port.port,
         protocol,
-        endpoints: Object.freeze(endpointsFor(port, bySlice.get(svc.key) ?? []).map((e) => Object.freeze(e))),
+        endpoints,
+        ...(policy?.lb === undefined ? {} : { lb: compileLb(policy.lb, endpoints) }),
+        ...(policy?.maxRequests === undefined ? {} : { maxRequests: policy.maxRequests }),
+        ...(policy?.outlier === undefined ? {} : { outlier: policy.outlier }),
       }));
     }
     out.set(svc.key, ports);
@@ -104,6 +113,8 @@ export function buildServiceConfig(
   clusterDomain: string,
   stages: ReadonlyArray<FilterStage>,
   diagnostics: Diagnostic[],
+  l4Attachments: ReadonlyArray<L4Attachment> = [],
+  grpcRoutes: GrpcRoutes = NO_GRPC_ROUTES,
 ): ServiceConfig {
   const ports: ServicePortConfig[] = [];
   const identity = { key: svc.key, namespace: svc.raw.metadata.namespace, name: svc.raw.metadata.name, hostname: serviceHostname(svc, clusterDomain) };
@@ -120,8 +131,10 @@ export function buildServiceConfig(
       port: p.port,
       protocol: cluster.protocol,
       cluster,
-      http: routingFor(svc, p.port, cluster, attachments, gatewayEntries),
+      // GEP-1294: GRPCRoute > HTTPRoute on the same Service port.
+      http: grpcRoutingFor(grpcRoutes, svc.key, p.port, attachments) ?? routingFor(svc, p.port, cluster, attachments, gatewayEntries),
       filters: buildPortFilters({ service: identity, port: p.port }, stages),
+      l4: l4RoutingFor(svc.key, p.port, cluster.protocol, cluster, l4Attachments, diagnostics),
     }));
   });
   const ip = svc.spec.clusterIP;

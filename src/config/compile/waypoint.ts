@@ -1,6 +1,6 @@
 // Picks the waypoint Gateway this process serves and computes its Gateway status.
 import { type Diagnostic, resourceDiagnostic } from '../diagnostics.js';
-import { type GatewaySpec, WAYPOINT_GATEWAY_CLASS } from '../model/gateway.js';
+import { type GatewaySpec, isWaypointGatewayClass, OWN_GATEWAY_CLASS, WAYPOINT_GATEWAY_CLASS } from '../model/gateway.js';
 import { condition, type GatewayStatus } from '../status.js';
 import type { Valid } from '../validate/validate.js';
 
@@ -10,15 +10,15 @@ export type WaypointSelection =
   | { readonly ok: true; readonly gateway: Valid<GatewaySpec>; readonly servesServices: boolean }
   | { readonly ok: false; readonly message: string };
 
-/** `--waypoint ns/name` when given, else the only Gateway of class istio-waypoint. */
+/** `--waypoint ns/name` when given, else the only Gateway of class istio-waypoint (or our own class, `waypoint`). */
 export function selectWaypoint(gateways: ReadonlyMap<string, Valid<GatewaySpec>>, wanted: string | undefined): WaypointSelection {
-  const waypoints = [...gateways.values()].filter((g) => g.spec.gatewayClassName === WAYPOINT_GATEWAY_CLASS);
+  const waypoints = [...gateways.values()].filter((g) => isWaypointGatewayClass(g.spec.gatewayClassName));
   let gateway: Valid<GatewaySpec> | undefined;
   if (wanted !== undefined) {
     gateway = gateways.get(wanted);
     if (gateway === undefined) return { ok: false, message: `waypoint Gateway ${wanted} (from --waypoint) not found in the config` };
-    if (gateway.spec.gatewayClassName !== WAYPOINT_GATEWAY_CLASS) {
-      return { ok: false, message: `Gateway ${wanted} has gatewayClassName "${gateway.spec.gatewayClassName}"; a waypoint needs "${WAYPOINT_GATEWAY_CLASS}"` };
+    if (!isWaypointGatewayClass(gateway.spec.gatewayClassName)) {
+      return { ok: false, message: `Gateway ${wanted} has gatewayClassName "${gateway.spec.gatewayClassName}"; a waypoint needs "${WAYPOINT_GATEWAY_CLASS}" or "${OWN_GATEWAY_CLASS}"` };
     }
   } else if (waypoints.length === 1) {
     gateway = waypoints[0];

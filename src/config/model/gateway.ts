@@ -23,3 +23,11 @@ export type GatewaySpec = z.infer<typeof gatewaySpec>;
 
 /** The GatewayClass Istio uses for waypoints. */
 export const WAYPOINT_GATEWAY_CLASS = 'istio-waypoint';
+
+/** This project's own GatewayClass (deploy/gatewayclass.yaml, controllerName `waypoint.dev/gateway-controller`). */
+export const OWN_GATEWAY_CLASS = 'waypoint';
+
+/** Gateways of either class are waypoints this process can serve. */
+export function isWaypointGatewayClass(name: string): boolean {
+  return name === WAYPOINT_GATEWAY_CLASS || name === OWN_GATEWAY_CLASS;
+}

@@ -61,17 +61,23 @@ const mirrorBackendRef = z.strictObject({
   port: backendObjectRef.port,
 });
 
+/** Filter types of the Gateway API (standard and experimental channels). */
+export const HTTP_ROUTE_FILTER_TYPES = [
+  'RequestHeaderModifier',
+  'ResponseHeaderModifier',
+  'RequestMirror',
+  'RequestRedirect',
+  'URLRewrite',
+  'CORS',
+  'ExternalAuth',
+  'ExtensionRef',
+] as const;
+export type HTTPRouteFilterType = (typeof HTTP_ROUTE_FILTER_TYPES)[number];
+
 export const httpRouteFilter = z.strictObject({
-  type: z.enum([
-    'RequestHeaderModifier',
-    'ResponseHeaderModifier',
-    'RequestMirror',
-    'RequestRedirect',
-    'URLRewrite',
-    'CORS',
-    'ExternalAuth',
-    'ExtensionRef',
-  ]),
+  // Any string: "Unknown values here must result in the implementation setting the Accepted Condition for
+  // the Route to `status: False`, with a Reason of `UnsupportedValue`", so compile reports it on the rule.
+  type: z.string().min(1),
   requestHeaderModifier: headerModifier.optional(),
   responseHeaderModifier: headerModifier.optional(),
   requestMirror: z

@@ -146,9 +146,9 @@ test('rejected lists exactly the invalid resources of applied kinds, in input or
 });
 
 const unappliedCases: ReadonlyArray<{ kind: string; apiVersion: string; code: string; path: string | undefined }> = [
-  { kind: 'AuthorizationPolicy', apiVersion: 'security.istio.io/v1', code: 'not-yet-applied', path: undefined },
-  { kind: 'GRPCRoute', apiVersion: 'gateway.networking.k8s.io/v1', code: 'not-yet-applied', path: undefined },
-  { kind: 'DestinationRule', apiVersion: 'networking.istio.io/v1', code: 'not-yet-applied', path: undefined },
+  { kind: 'PeerAuthentication', apiVersion: 'security.istio.io/v1', code: 'not-yet-applied', path: undefined },
+  { kind: 'ServiceEntry', apiVersion: 'networking.istio.io/v1', code: 'not-yet-applied', path: undefined },
+  { kind: 'WorkloadEntry', apiVersion: 'networking.istio.io/v1', code: 'not-yet-applied', path: undefined },
   { kind: 'Deployment', apiVersion: 'apps/v1', code: 'unknown-kind', path: 'kind' },
   { kind: 'Widget', apiVersion: 'example.com/v1', code: 'unknown-kind', path: 'kind' },
 ];

@@ -2,10 +2,20 @@
 // A resource with any error is rejected whole; the rest go on to compile.
 import { z } from 'zod';
 import { type Diagnostic, resourceDiagnostic } from '../diagnostics.js';
+import { type AuthorizationPolicySpec, authorizationPolicySpec } from '../model/authorization-policy.js';
+import { validateAuthorizationPolicy } from '../../security/authz/validate-policy.js';
 import { type EndpointSliceBody, endpointSliceBody, type ServiceSpec, serviceSpec } from '../model/core.js';
 import { type GatewaySpec, gatewaySpec } from '../model/gateway.js';
+import { ENVOY_FILTER_KIND, envoyFilterDiagnostic } from '../model/envoy-filter.js';
+import { checkDestinationRule, type DestinationRuleSpec, destinationRuleSpec } from '../model/destination-rule.js';
+import { type GRPCRouteSpec, grpcRouteSpec } from '../model/grpc-route.js';
 import { type HTTPRouteSpec, httpRouteSpec } from '../model/http-route.js';
+import { type PodSpec, podSpec } from '../model/pod.js';
 import { type ReferenceGrantSpec, referenceGrantSpec } from '../model/reference-grant.js';
+import { checkRequestAuthentication, type RequestAuthenticationSpec, requestAuthenticationSpec } from '../model/request-authentication.js';
+import { type TCPRouteSpec, tcpRouteSpec } from '../model/tcp-route.js';
+import { type TelemetrySpec, telemetrySpec } from '../model/telemetry.js';
+import { type TLSRouteSpec, tlsRouteSpec } from '../model/tls-route.js';
 import type { RawResource } from '../resource.js';
 import { APPLIED_KINDS, type AppliedKind, isAppliedKind, NOT_YET_APPLIED_KINDS } from './kinds.js';
 import { parseField } from './schema.js';
@@ -22,11 +32,22 @@ export interface Valid<S> {
 
 export interface ValidResources {
   readonly namespaces: ReadonlyMap<string, Valid<null>>;
+  /** Pods, read for ambient enrollment (`istio.io/dataplane-mode`) and their service account. */
+  readonly pods: ReadonlyMap<string, Valid<PodSpec>>;
   readonly services: ReadonlyMap<string, Valid<ServiceSpec>>;
   readonly endpointSlices: ReadonlyArray<Valid<EndpointSliceBody>>;
   readonly gateways: ReadonlyMap<string, Valid<GatewaySpec>>;
   readonly httpRoutes: ReadonlyArray<Valid<HTTPRouteSpec>>;
   readonly referenceGrants: ReadonlyArray<Valid<ReferenceGrantSpec>>;
+  readonly tlsRoutes: ReadonlyArray<Valid<TLSRouteSpec>>;
+  readonly tcpRoutes: ReadonlyArray<Valid<TCPRouteSpec>>;
+  readonly grpcRoutes: ReadonlyArray<Valid<GRPCRouteSpec>>;
+  readonly requestAuthentications: ReadonlyArray<Valid<RequestAuthenticationSpec>>;
+  readonly telemetries: ReadonlyArray<Valid<TelemetrySpec>>;
+  /** AuthorizationPolicies that passed the schema and Istio's admission checks (src/security/authz/validate-policy.ts). */
+  readonly authorizationPolicies: ReadonlyArray<Valid<AuthorizationPolicySpec>>;
+  /** DestinationRules that passed the schema and Istio's oneof checks (model/destination-rule.ts). */
+  readonly destinationRules: ReadonlyArray<Valid<DestinationRuleSpec>>;
 }
 
 export interface ValidationResult {
@@ -42,11 +63,19 @@ const SLICE_TOP_LEVEL_KEYS = new Set(['apiVersion', 'kind', 'metadata', 'address
 export function validateResources(raw: ReadonlyArray<RawResource>): ValidationResult {
   const diagnostics: Diagnostic[] = [];
   const namespaces = new Map<string, Valid<null>>();
+  const pods = new Map<string, Valid<PodSpec>>();
   const services = new Map<string, Valid<ServiceSpec>>();
   const gateways = new Map<string, Valid<GatewaySpec>>();
   const endpointSlices: Valid<EndpointSliceBody>[] = [];
   const httpRoutes: Valid<HTTPRouteSpec>[] = [];
   const referenceGrants: Valid<ReferenceGrantSpec>[] = [];
+  const tlsRoutes: Valid<TLSRouteSpec>[] = [];
+  const tcpRoutes: Valid<TCPRouteSpec>[] = [];
+  const grpcRoutes: Valid<GRPCRouteSpec>[] = [];
+  const requestAuthentications: Valid<RequestAuthenticationSpec>[] = [];
+  const telemetries: Valid<TelemetrySpec>[] = [];
+  const authorizationPolicies: Valid<AuthorizationPolicySpec>[] = [];
+  const destinationRules: Valid<DestinationRuleSpec>[] = [];
   const seen = new Map<string, RawResource>();
   const rejected: RawResource[] = [];
 
@@ -72,11 +101,16 @@ export function validateResources(raw: ReadonlyArray<RawResource>): ValidationRe
     }
     seen.set(identity, res);
     const created = createdMs(res, diagnostics);
-    const before = namespaces.size + services.size + gateways.size + endpointSlices.length + httpRoutes.length + referenceGrants.length;
+    const before = namespaces.size + pods.size + services.size + gateways.size + endpointSlices.length + httpRoutes.length + referenceGrants.length + tlsRoutes.length + tcpRoutes.length + grpcRoutes.length + requestAuthentications.length + telemetries.length + authorizationPolicies.length + destinationRules.length;
     switch (kind) {
       case 'Namespace':
         if (checkTopLevel(res, TOP_LEVEL_KEYS, diagnostics)) namespaces.set(key, { raw: res, spec: null, key, created });
         break;
+      case 'Pod': {
+        const spec = parseSpec(res, podSpec, diagnostics);
+        if (spec !== undefined) pods.set(key, { raw: res, spec, key, created });
+        break;
+      }
       case 'Service': {
         const spec = parseSpec(res, serviceSpec, diagnostics);
         if (spec !== undefined) services.set(key, { raw: res, spec, key, created });
@@ -104,15 +138,52 @@ export function validateResources(raw: ReadonlyArray<RawResource>): ValidationRe
         if (spec !== undefined) referenceGrants.push({ raw: res, spec, key, created });
         break;
       }
+      case 'TLSRoute': {
+        const spec = parseSpec(res, tlsRouteSpec(res.apiVersion), diagnostics);
+        if (spec !== undefined) tlsRoutes.push({ raw: res, spec, key, created });
+        break;
+      }
+      case 'TCPRoute': {
+        const spec = parseSpec(res, tcpRouteSpec(res.apiVersion), diagnostics);
+        if (spec !== undefined) tcpRoutes.push({ raw: res, spec, key, created });
+        break;
+      }
+      case 'GRPCRoute': {
+        const spec = parseSpec(res, grpcRouteSpec, diagnostics);
+        if (spec !== undefined) grpcRoutes.push({ raw: res, spec, key, created });
+        break;
+      }
+      case 'RequestAuthentication': {
+        const spec = parseSpec(res, requestAuthenticationSpec, diagnostics);
+        if (spec !== undefined && checkRequestAuthentication(res, spec, diagnostics)) requestAuthentications.push({ raw: res, spec, key, created });
+        break;
+      }
+      case 'Telemetry': {
+        const spec = parseSpec(res, telemetrySpec, diagnostics);
+        if (spec !== undefined) telemetries.push({ raw: res, spec, key, created });
+        break;
+      }
+      case 'AuthorizationPolicy': {
+        const spec = parseSpec(res, authorizationPolicySpec, diagnostics);
+        if (spec !== undefined && validateAuthorizationPolicy(res, spec, diagnostics)) authorizationPolicies.push({ raw: res, spec, key, created });
+        break;
+      }
+      case 'DestinationRule': {
+        const spec = parseSpec(res, destinationRuleSpec, diagnostics);
+        if (spec !== undefined && checkDestinationRule(res, spec, diagnostics)) destinationRules.push({ raw: res, spec, key, created });
+        break;
+      }
     }
-    const after = namespaces.size + services.size + gateways.size + endpointSlices.length + httpRoutes.length + referenceGrants.length;
+    const after = namespaces.size + pods.size + services.size + gateways.size + endpointSlices.length + httpRoutes.length + referenceGrants.length + tlsRoutes.length + tcpRoutes.length + grpcRoutes.length + requestAuthentications.length + telemetries.length + authorizationPolicies.length + destinationRules.length;
     if (after === before) rejected.push(res);
   }
-  return { resources: { namespaces, services, endpointSlices, gateways, httpRoutes, referenceGrants }, diagnostics, rejected };
+  return { resources: { namespaces, pods, services, endpointSlices, gateways, httpRoutes, referenceGrants, tlsRoutes, tcpRoutes, grpcRoutes, requestAuthentications, telemetries, authorizationPolicies, destinationRules }, diagnostics, rejected };
 }
 
 function reportUnapplied(res: RawResource, out: Diagnostic[]): void {
-  if (NOT_YET_APPLIED_KINDS.has(res.kind)) {
+  if (res.kind === ENVOY_FILTER_KIND) {
+    out.push(envoyFilterDiagnostic(res));
+  } else if (NOT_YET_APPLIED_KINDS.has(res.kind)) {
     out.push(resourceDiagnostic(res, 'warning', 'not-yet-applied', [],
       `${res.kind} is recognised but not yet applied by this waypoint; it has no effect on traffic`));
   } else {
