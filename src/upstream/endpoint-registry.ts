@@ -48,7 +48,6 @@ export class EndpointState {
       connectTimeoutMs: this.#options.connectTimeoutMs,
       idleTimeoutMs: this.#options.idleTimeoutMs,
       ...this.#options.h2,
-      ...(this.tunnel === undefined ? {} : { dial: this.tunnel.open }),
     });
     return this.#h2;
   }

@@ -2,7 +2,6 @@
 // from the peer's SETTINGS_MAX_CONCURRENT_STREAMS, GOAWAY draining, PING liveness and idle close.
 import http2 from 'node:http2';
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
 
 export interface H2ConnectionOptions {
   readonly connectTimeoutMs: number;
@@ -12,8 +11,6 @@ export interface H2ConnectionOptions {
   readonly pingIntervalMs: number;
   /** A PING unanswered for this long closes the connection (its streams fail). */
   readonly pingTimeoutMs: number;
-  /** Opens the transport instead of a TCP connection: an HBONE tunnel stream for ambient endpoints. */
-  readonly dial?: () => Duplex;
 }
 
 /** Streams assumed allowed before the peer's SETTINGS arrive (RFC 9113 §6.5.2 recommends at least 100). */
@@ -53,7 +50,7 @@ export class H2Connection {
     this.#events = events;
     const authority = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.session = http2.connect(authority, {
-      createConnection: () => options.dial?.() ?? net.connect({ host, port, noDelay: true }),
+      createConnection: () => net.connect({ host, port, noDelay: true }),
       settings: { enablePush: false },
       // Memory per connection is bounded; beyond it nghttp2 answers ENHANCE_YOUR_CALM.
       maxSessionMemory: 32,

@@ -237,3 +237,10 @@ for (const c of policyCases) {
     for (const [k, v] of Object.entries(c.want)) assert.deepEqual(got[k], v, k);
   });
 }
+
+test('sessionPersistence is reported as not applied (Istio ignores it too); the rule still routes', () => {
+  const r = run([{ sessionPersistence: { sessionName: 's' }, backendRefs: toV2 }]);
+  assert.deepEqual(short(conditions(r)), [ACCEPTED, REFS]);
+  assert.ok(r.diagnostics.some((d) => d.severity === 'warning' && d.code === 'not-yet-applied' && d.path === 'spec.rules[0].sessionPersistence'));
+  assert.equal(actions(r)[0]?.kind, 'forward');
+});
