@@ -38,7 +38,7 @@ export async function startWaypoint(options: RunOptions, from?: FileSource | Kub
     const { startKubernetesWaypoint } = await import('./kubernetes-mode.js');
     return startKubernetesWaypoint(options, options.kubernetes, (k8s) => startWaypoint({ ...options, watch: true }, k8s));
   }
-  const source = from ?? new FileSource(options.meshConfigFile === undefined ? options.config : [...options.config, options.meshConfigFile]);
+  const source = from ?? new FileSource(options.config, options.meshConfigFile === undefined ? [] : [options.meshConfigFile]);
   const waypoint = new Waypoint({
     source,
     waypoint: options.waypoint,

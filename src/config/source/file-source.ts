@@ -4,9 +4,12 @@ import { loadConfigFiles, watchConfigFiles } from './files.js';
 
 export class FileSource implements ConfigSource {
   readonly #paths: ReadonlyArray<string>;
+  readonly #watchOnly: ReadonlyArray<string>;
 
-  constructor(paths: ReadonlyArray<string>) {
+  /** `watchOnly` files (the mesh config) trigger reloads but are not read as resources. */
+  constructor(paths: ReadonlyArray<string>, watchOnly: ReadonlyArray<string> = []) {
     this.#paths = paths;
+    this.#watchOnly = watchOnly;
   }
 
   load(): Promise<LoadedConfig> {
@@ -14,6 +17,6 @@ export class FileSource implements ConfigSource {
   }
 
   watch(onChange: () => void): { close(): void } {
-    return watchConfigFiles(this.#paths, onChange, { debounceMs: 100 });
+    return watchConfigFiles([...this.#paths, ...this.#watchOnly], onChange, { debounceMs: 100 });
   }
 }
