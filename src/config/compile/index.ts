@@ -14,7 +14,7 @@ import { destinationRulePolicies } from './destination-rules.js';
 import { enrollmentOf } from './enrollment.js';
 import { compileHttpRoutes, type HttpRouteContext, type RankedEntry } from './http-routes.js';
 import { compileGrpcRoutes, conflictedHttpRouteStatuses } from './grpc-routes.js';
-import { compileL4Routes } from './l4-routes.js';
+import { compileL4Routes, type HttpClaim } from './l4-routes.js';
 import type { FilterStage } from './port-filters.js';
 import { buildClusters, buildServiceConfig } from './services.js';
 import { TelemetryCompiler } from './telemetry.js';
@@ -73,10 +73,15 @@ function compileValid(resources: ValidResources, options: CompileOptions, diagno
     },
   };
   const routes = compileHttpRoutes(resources.httpRoutes, routeContext, diagnostics);
-  const l4Routes = compileL4Routes(resources.tlsRoutes, resources.tcpRoutes, routeContext, diagnostics);
   const allGrpc = compileGrpcRoutes(resources.grpcRoutes, routeContext, diagnostics);
   // Only Service parents and this waypoint's Gateway count for routing and for GRPCRoute > HTTPRoute conflicts.
   const grpcRoutes = { ...allGrpc, attachments: allGrpc.attachments.filter((a) => a.target.kind === 'service' || a.target.gateway === waypointKey) };
+  // HTTPRoutes and GRPCRoutes take precedence over TLS/TCP routes on the same Service port (GEP-1294).
+  const httpClaims: HttpClaim[] = [];
+  for (const a of [...routes.attachments, ...grpcRoutes.attachments]) {
+    if (a.target.kind === 'service') httpClaims.push({ service: a.target.service, port: a.target.port, consumerNamespace: a.target.consumerNamespace });
+  }
+  const l4Routes = compileL4Routes(resources.tlsRoutes, resources.tcpRoutes, routeContext, diagnostics, httpClaims);
   const httpStatuses = conflictedHttpRouteStatuses(routes.statuses, resources.httpRoutes, grpcRoutes, routeContext, diagnostics);
 
   const gateways: GatewayStatus[] = [];

@@ -113,6 +113,26 @@ const cases: Case[] = [
     diagnostics: ['warning:route-conflict'],
   },
   {
+    name: 'HTTPRoute and TCPRoute on one undeclared port: the HTTPRoute wins, the TCPRoute is Conflicted (GEP-1294)',
+    docs: [
+      tcp('t1', { parentRefs: [parent('db', { port: 6379 })], rules: [rule(to('v1', 5432))] }),
+      doc('gateway.networking.k8s.io/v1', 'HTTPRoute', { name: 'h1', namespace: 'apps' }, { spec: { parentRefs: [parent('db', { port: 6379 })], rules: [{ backendRefs: [{ name: 'v2', port: 443 }] }] } }),
+    ],
+    status: { kind: 'TCPRoute', name: 't1', conditions: ['Accepted=False/Conflicted', 'ResolvedWaypoints=True/ResolvedWaypoints', 'ResolvedRefs=True/ResolvedRefs'] },
+    routing: [{ port: 6379, want: 'default' }],
+    diagnostics: ['warning:route-conflict'],
+  },
+  {
+    name: 'an HTTPRoute on an undeclared port does not take declared tcp ports from a TCPRoute on every port',
+    docs: [
+      tcp('t1', { parentRefs: [parent('db')], rules: [rule(to('v1', 5432))] }),
+      doc('gateway.networking.k8s.io/v1', 'HTTPRoute', { name: 'h1', namespace: 'apps' }, { spec: { parentRefs: [parent('db', { port: 6379 })], rules: [{ backendRefs: [{ name: 'v2', port: 443 }] }] } }),
+    ],
+    status: { kind: 'TCPRoute', name: 't1', conditions: OK },
+    routing: [{ port: 5432, want: 'tcp apps/t1[v1:1]' }, { port: 443, want: 'tcp apps/t1[v1:1]' }, { port: 6379, want: 'default' }],
+    diagnostics: ['warning:route-conflict'],
+  },
+  {
     name: 'TCPRoute on a port declared HTTP is not allowed',
     docs: [tcp('t1', { parentRefs: [parent('db', { port: 80 })], rules: [rule(to('v1', 5432))] })],
     status: { kind: 'TCPRoute', name: 't1', conditions: ['Accepted=False/NotAllowedByListeners', 'ResolvedWaypoints=True/ResolvedWaypoints', 'ResolvedRefs=True/ResolvedRefs'] },

@@ -45,17 +45,25 @@ export function routedAtL4(protocol: PortProtocol): boolean {
   return protocol === 'tcp' || protocol === 'tls' || protocol === 'unknown';
 }
 
+/** A Service port (or every port) an HTTPRoute or GRPCRoute of one route group attaches to. */
+export interface HttpClaim {
+  readonly service: string;
+  readonly port: number | undefined;
+  readonly consumerNamespace: string | undefined;
+}
+
 export function compileL4Routes(
   tlsRoutes: ReadonlyArray<Valid<TLSRouteSpec>>,
   tcpRoutes: ReadonlyArray<Valid<TCPRouteSpec>>,
   ctx: HttpRouteContext,
   diagnostics: Diagnostic[],
+  httpClaims: ReadonlyArray<HttpClaim> = [],
 ): L4RouteCompileResult {
   const attachments: L4Attachment[] = [];
   const statuses: RouteStatus[] = [];
   // TLSRoutes first: a TCPRoute only gets the ports no TLSRoute of its group claims.
-  for (const route of tlsRoutes) statuses.push(compileRoute('TLSRoute', route, route.spec.hostnames, ctx, attachments, diagnostics));
-  for (const route of tcpRoutes) statuses.push(compileRoute('TCPRoute', route, [], ctx, attachments, diagnostics));
+  for (const route of tlsRoutes) statuses.push(compileRoute('TLSRoute', route, route.spec.hostnames, ctx, attachments, diagnostics, httpClaims));
+  for (const route of tcpRoutes) statuses.push(compileRoute('TCPRoute', route, [], ctx, attachments, diagnostics, httpClaims));
   return { attachments, statuses };
 }
 
@@ -66,6 +74,7 @@ function compileRoute(
   ctx: HttpRouteContext,
   attachments: L4Attachment[],
   diagnostics: Diagnostic[],
+  httpClaims: ReadonlyArray<HttpClaim>,
 ): RouteStatus {
   const ns = route.raw.metadata.namespace;
   const generation = route.raw.metadata.generation;
@@ -89,7 +98,7 @@ function compileRoute(
     } else {
       const target = resolution.target;
       const svc = ctx.services.get(target.service) as Valid<ServiceSpec>;
-      const accepted = attach(kind, route, svc, target.port, target.consumerNamespace, hostnames, entry, attachments, ctx.backends.clusterDomain);
+      const accepted = attach(kind, route, svc, target.port, target.consumerNamespace, hostnames, entry, attachments, ctx.backends.clusterDomain, httpClaims);
       if (accepted.ok) {
         conditions.push(condition('Accepted', 'True', 'Accepted', 'Route was valid', generation));
         if (accepted.warning !== undefined) diagnostics.push(resourceDiagnostic(route.raw, 'warning', 'route-conflict', ['spec', 'parentRefs', p], accepted.warning));
@@ -154,6 +163,7 @@ function attach(
   entry: L4RouteEntry,
   attachments: L4Attachment[],
   clusterDomain: string,
+  httpClaims: ReadonlyArray<HttpClaim>,
 ): AttachOutcome {
   const candidates = svc.spec.ports.filter((p) => (port === undefined || p.port === port) && p.protocol === 'TCP');
   const l4Ports = candidates.filter((p) => routedAtL4(portProtocol(p.appProtocol, p.name))).map((p) => p.port);
@@ -166,16 +176,27 @@ function attach(
   }
   let ports = new Set(l4Ports);
   let warning: string | undefined;
+  // GEP-1294: "If multiple routes with different types both bind to the same Service and Port pair, only a
+  // single route type should be applied" (GRPCRoute > HTTPRoute > TLSRoute > TCPRoute). Only undeclared
+  // ports can carry both HTTP and L4 traffic; on declared tcp/tls ports HTTP routes never apply.
+  const undeclared = new Set(candidates.filter((p) => portProtocol(p.appProtocol, p.name) === 'unknown').map((p) => p.port));
+  const lostToHttp = l4Ports.filter((n) => undeclared.has(n) && httpClaims.some((c) => c.service === svc.key && c.consumerNamespace === consumerNamespace && (c.port === undefined || c.port === n)));
+  if (lostToHttp.length > 0) {
+    const text = `an HTTPRoute or GRPCRoute also attaches to Service ${svc.key} port ${lostToHttp.join(', ')}; it takes precedence over ${kind} there (GEP-1294)`;
+    if (lostToHttp.length === l4Ports.length) return { ok: false, reason: 'Conflicted', message: text };
+    ports = new Set(l4Ports.filter((n) => !lostToHttp.includes(n)));
+    warning = text;
+  }
   if (kind === 'TCPRoute') {
     // GEP-1294: one route kind per Service port; TLSRoute takes precedence over TCPRoute.
     const winners = attachments.filter((a) => a.kind === 'TLSRoute' && a.service === svc.key && a.consumerNamespace === consumerNamespace && l4Ports.some((n) => a.ports.has(n)));
-    const lost = l4Ports.filter((n) => winners.some((a) => a.ports.has(n)));
+    const lost = [...ports].filter((n) => winners.some((a) => a.ports.has(n)));
     if (lost.length > 0) {
       const names = [...new Set(winners.map((a) => a.key))].join(', ');
       const text = `TLSRoute ${names} also attaches to Service ${svc.key} port ${lost.join(', ')}; TLSRoute takes precedence over TCPRoute there (GEP-1294)`;
-      if (lost.length === l4Ports.length) return { ok: false, reason: 'Conflicted', message: text };
-      ports = new Set(l4Ports.filter((n) => !lost.includes(n)));
-      warning = text;
+      if (lost.length === ports.size) return { ok: false, reason: 'Conflicted', message: text };
+      ports = new Set([...ports].filter((n) => !lost.includes(n)));
+      warning = warning === undefined ? text : `${warning}; ${text}`;
     }
   }
   const own = `${svc.raw.metadata.name}.${svc.raw.metadata.namespace}.svc.${clusterDomain}`;
