@@ -15,6 +15,7 @@ import { resolveBackendRef, weightedBackends } from './backends.js';
 import type { HttpRouteContext } from './http-routes.js';
 import { compileRouteFilters, type RuleProblem } from './route-filters.js';
 import { type ParentTarget, resolveParent } from './route-parents.js';
+import { parentRefRecord, waypointCondition } from './route-status.js';
 
 interface GrpcRankedEntry {
   readonly rank: GrpcMatchRank;
@@ -243,17 +244,4 @@ function shadowingGrpcRoute(target: ParentTarget, grpc: GrpcRoutes, ctx: HttpRou
   return winner;
 }
 
-function waypointCondition(service: string, bindings: ReadonlyMap<string, string | undefined>, generation: number | undefined): Condition {
-  const waypoint = bindings.get(service);
-  if (waypoint === undefined) {
-    return condition('ResolvedWaypoints', 'False', 'MissingUseWaypointLabel',
-      'istio.io/use-waypoint label missing from parent and parent namespace; in ambient mode, route will not be respected', generation);
-  }
-  return condition('ResolvedWaypoints', 'True', 'ResolvedWaypoints', `All waypoints resolved (parent bound to ${waypoint})`, generation);
-}
 
-function parentRefRecord(ref: Record<string, unknown>): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(ref)) if (typeof v === 'string' || typeof v === 'number') out[k] = v;
-  return out;
-}

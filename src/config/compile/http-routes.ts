@@ -14,6 +14,7 @@ import { type BackendIndex, resolveBackendRef, weightedBackends } from './backen
 import { compileRouteFilters, type RuleProblem } from './route-filters.js';
 import { type ParentTarget, resolveParent } from './route-parents.js';
 import { compileUpstreamPolicy } from './route-policy.js';
+import { parentRefRecord, waypointCondition } from './route-status.js';
 
 /** A route entry before it is placed in a table, with its precedence rank. */
 export interface RankedEntry {
@@ -207,17 +208,4 @@ function rankedEntries(route: Valid<HTTPRouteSpec>, rules: ReadonlyArray<Compile
   return out;
 }
 
-function waypointCondition(service: string, bindings: ReadonlyMap<string, string | undefined>, generation: number | undefined): Condition {
-  const waypoint = bindings.get(service);
-  if (waypoint === undefined) {
-    return condition('ResolvedWaypoints', 'False', 'MissingUseWaypointLabel',
-      'istio.io/use-waypoint label missing from parent and parent namespace; in ambient mode, route will not be respected', generation);
-  }
-  return condition('ResolvedWaypoints', 'True', 'ResolvedWaypoints', `All waypoints resolved (parent bound to ${waypoint})`, generation);
-}
 
-function parentRefRecord(ref: Record<string, unknown>): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(ref)) if (typeof v === 'string' || typeof v === 'number') out[k] = v;
-  return out;
-}

@@ -14,6 +14,7 @@ import { type RefFailure, resolveBackendRef, weightedBackends } from './backends
 import type { HttpRouteContext } from './http-routes.js';
 import { portProtocol } from './protocol.js';
 import { resolveParent } from './route-parents.js';
+import { parentRefRecord, waypointCondition } from './route-status.js';
 
 type L4Kind = 'TLSRoute' | 'TCPRoute';
 
@@ -284,17 +285,4 @@ function byAge(a: L4Attachment, b: L4Attachment): number {
   return a.seq - b.seq;
 }
 
-function waypointCondition(service: string, bindings: ReadonlyMap<string, string | undefined>, generation: number | undefined): Condition {
-  const waypoint = bindings.get(service);
-  if (waypoint === undefined) {
-    return condition('ResolvedWaypoints', 'False', 'MissingUseWaypointLabel',
-      'istio.io/use-waypoint label missing from parent and parent namespace; in ambient mode, route will not be respected', generation);
-  }
-  return condition('ResolvedWaypoints', 'True', 'ResolvedWaypoints', `All waypoints resolved (parent bound to ${waypoint})`, generation);
-}
 
-function parentRefRecord(ref: Readonly<Record<string, unknown>>): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(ref)) if (typeof v === 'string' || typeof v === 'number') out[k] = v;
-  return out;
-}
