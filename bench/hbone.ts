@@ -1,8 +1,10 @@
 // HTTP/1.1 through the waypoint four ways, side by side in one run: plain VIP traffic, inside HBONE inbound
 // (client tunnel → waypoint), HBONE outbound (waypoint → tunnel to an ambient pod) and both. Reports
 // requests/s, latency and the waypoint's CPU per 1000 requests (loopback only, every role its own process).
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Standalone: `npm run build && node dist/bench/hbone.js` (BENCH_DURATION_S, BENCH_CONNECTIONS); suites can
+// import `runHboneBench` instead (importing runs nothing).
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2, { type ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
@@ -16,10 +18,13 @@ import { Pool } from 'undici';
 import { stringify } from 'yaml';
 import { buffersOnly } from '../src/hbone/buffer-writes.js';
 import { createRootCa, issueSvid, type PemPair } from '../src/security/certs/dev-ca.js';
+import { treeCpuMs } from './suite/processes.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const BODY = `${'hbone-bench '.repeat(8)}ok\n`.padEnd(100, '.');
 const PORT = 8080;
+/** `--workers` for the waypoint (BENCH_WORKERS); its own default when unset. CPU counts every worker. */
+const WORKERS = process.env['BENCH_WORKERS'];
 type Scenario = 'plain' | 'hbone-in' | 'hbone-out' | 'hbone-in+out';
 const SCENARIOS: ReadonlyArray<Scenario> = ['plain', 'hbone-in', 'hbone-out', 'hbone-in+out'];
 
@@ -188,19 +193,8 @@ async function freePort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
-const CLK_TCK = ((): number => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-}
+/** CPU of the waypoint and its worker processes (`--workers`), from /proc. */
+const cpuMs = (pid: number): number => treeCpuMs(pid);
 
 function writeConfig(dir: string, vips: { plain: string; ambient: string }, backendPort: number, podIp: string): void {
   const ns = { apiVersion: 'v1', kind: 'Namespace' };
@@ -229,7 +223,7 @@ async function startWaypoint(dir: string, ca: string, id: { cert: string; key: s
   const admin = await freePort();
   const args = [fileURLToPath(new URL('../src/main.js', import.meta.url)), 'run', '--config', path.join(dir, 'bench.yaml'), '--admin-address', `127.0.0.1:${admin}`,
     '--metrics-address', `127.0.0.1:${await freePort()}`, '--hbone-address', `127.0.0.1:${hbonePort}`, '--cert', id.cert, '--key', id.key, '--trust-bundle', ca,
-    '--hbone-upstream-port', String(upstreamPort), '--log-level', 'warn', '--drain-timeout', '1s'];
+    '--hbone-upstream-port', String(upstreamPort), '--log-level', 'warn', '--drain-timeout', '1s', ...(WORKERS === undefined ? [] : ['--workers', WORKERS])];
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] }));
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
@@ -257,9 +251,44 @@ function measure(spec: LoadSpec, pid: number): Promise<{ result: LoadResult; cpu
 
 const fmt = (n: number, d: number): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
-async function main(): Promise<number> {
-  const durationMs = Math.round(Number(process.env['BENCH_DURATION_S'] ?? 5) * 1000);
-  const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
+export interface HboneBenchOptions {
+  readonly durationMs: number;
+  /** Keep-alive connections of the load generator (HBONE-in: CONNECT streams on one mTLS connection). */
+  readonly connections: number;
+  /** Progress lines; silent when absent. */
+  readonly log?: (line: string) => void;
+}
+
+export interface HboneBenchRow {
+  readonly scenario: Scenario;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  /** Waypoint CPU per 1000 requests (ms), i.e. vCPU per 1000 req/s × 1000. */
+  readonly cpuMsPer1000: number;
+}
+
+export interface HboneBenchResult {
+  readonly rows: ReadonlyArray<HboneBenchRow>;
+  /** The Markdown table the CLI prints (the `npm run bench` suite parses its `hbone-in+out` row). */
+  readonly table: string;
+  /** More than 1% errors in some scenario. */
+  readonly failed: boolean;
+}
+
+/** Runs every scenario twice in one process tree and returns the side-by-side figures; cleans up after itself. */
+export async function runHboneBench(options: HboneBenchOptions): Promise<HboneBenchResult> {
+  try {
+    return await bench(options);
+  } finally {
+    cleanup();
+  }
+}
+
+async function bench(options: HboneBenchOptions): Promise<HboneBenchResult> {
+  const { durationMs, connections } = options;
+  const say = options.log ?? ((): void => undefined);
   tempDir = mkdtempSync(path.join(os.tmpdir(), 'waypoint-hbone-bench-'));
   const ca = await createRootCa('bench');
   const caFile = path.join(tempDir, 'ca-cert.pem');
@@ -292,31 +321,46 @@ async function main(): Promise<number> {
     const probe = await measure(specFor(s, 0, 2000), pid);
     if (probe.result.completed === 0) throw new Error(`${s}: probe failed (${probe.result.firstError ?? 'no response'})`);
   }
-  console.log(`${connections} keep-alive connections (HBONE-in: ${connections} CONNECT streams on one mTLS connection), 1 s warmup + ${durationMs / 1000} s per run, ${os.availableParallelism()} CPUs, node ${process.version}`);
+  say(`waypoint --workers ${WORKERS ?? 'default'}; ${connections} keep-alive connections (HBONE-in: ${connections} CONNECT streams on one mTLS connection), 1 s warmup + ${durationMs / 1000} s per run, ${os.availableParallelism()} CPUs, node ${process.version}`);
   const runs: Array<{ scenario: Scenario; result: LoadResult; cpuMs: number }> = [];
   for (let round = 0; round < 2; round++) {
     for (const s of SCENARIOS) {
       const r = await measure(specFor(s, 1000, durationMs), pid);
       runs.push({ scenario: s, ...r });
-      console.log(`  ${s}: ${fmt(r.result.rps, 0)} req/s, ${r.result.errors} errors${r.result.firstError === undefined ? '' : ` (first: ${r.result.firstError})`}`);
+      say(`  ${s}: ${fmt(r.result.rps, 0)} req/s, ${r.result.errors} errors${r.result.firstError === undefined ? '' : ` (first: ${r.result.firstError})`}`);
     }
   }
-  const lines = ['| traffic | requests/s | p50 ms | p99 ms | errors | waypoint CPU ms / 1000 req | waypoint cores per 1000 req/s | req/s vs plain |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
+  const lines = ['| traffic | requests/s | p50 ms | p99 ms | errors | waypoint CPU ms / 1000 req | waypoint cores per 1000 req/s | req/s vs plain | CPU per request vs plain |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const rows: HboneBenchRow[] = [];
+  const cpuOf = (s: Scenario): number => {
+    const all = runs.filter((r) => r.scenario === s);
+    return (all.reduce((t, r) => t + r.cpuMs, 0) * 1000) / all.reduce((t, r) => t + r.result.completed + r.result.errors, 0);
+  };
+  const plainCpu = cpuOf('plain');
   const bestOf = (s: Scenario) => runs.filter((r) => r.scenario === s).sort((x, y) => y.result.rps - x.result.rps)[0];
   const plainRps = bestOf('plain')?.result.rps ?? Number.NaN;
   let failed = false;
   for (const s of SCENARIOS) {
     const best = bestOf(s);
     if (best === undefined) continue;
-    const all = runs.filter((r) => r.scenario === s);
-    const cpuPer1000 = (all.reduce((t, r) => t + r.cpuMs, 0) * 1000) / all.reduce((t, r) => t + r.result.completed + r.result.errors, 0);
+    const cpuPer1000 = cpuOf(s);
     const r = best.result;
     if (r.errors > (r.completed + r.errors) * 0.01) failed = true;
-    lines.push(`| ${s} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${r.errors} | ${fmt(cpuPer1000, 1)} | ${fmt(cpuPer1000 / 1000, 3)} | ${fmt(r.rps / plainRps, 2)} |`);
+    rows.push({ scenario: s, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors, cpuMsPer1000: cpuPer1000 });
+    lines.push(`| ${s} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${r.errors} | ${fmt(cpuPer1000, 1)} | ${fmt(cpuPer1000 / 1000, 3)} | ${fmt(r.rps / plainRps, 2)} | ${fmt(cpuPer1000 / plainCpu, 2)} |`);
   }
-  console.log(`\n${lines.join('\n')}\n`);
-  console.log('CPU is the waypoint process only (the load generator, backend and destination HBONE terminator run in their own processes); averaged over both runs of each row.');
-  return failed ? 1 : 0;
+  return { rows, table: lines.join('\n'), failed };
+}
+
+async function main(): Promise<number> {
+  const result = await runHboneBench({
+    durationMs: Math.round(Number(process.env['BENCH_DURATION_S'] ?? 5) * 1000),
+    connections: Number(process.env['BENCH_CONNECTIONS'] ?? 32),
+    log: (line) => console.log(line),
+  });
+  console.log(`\n${result.table}\n`);
+  console.log('CPU is the waypoint process and its workers only (the load generator, backend and destination HBONE terminator run in their own processes); averaged over both runs of each row.');
+  return result.failed ? 1 : 0;
 }
 
 function cleanup(): void {
@@ -326,21 +370,22 @@ function cleanup(): void {
 }
 
 const role = process.argv[2];
-if (role === '--backend') backendMain();
-else if (role === '--destination') destinationMain(process.argv[3] ?? '{}');
-else if (role === '--load') loadMain(process.argv[3] ?? '{}');
-else {
-  process.once('exit', cleanup);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
-  main().then(
-    (code) => {
-      cleanup();
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
-      cleanup();
-      process.exitCode = 1;
-    },
-  );
+// Only as a script (or one of its forked roles): importing this module for runHboneBench starts nothing.
+if (path.resolve(process.argv[1] ?? '') === SELF) {
+  if (role === '--backend') backendMain();
+  else if (role === '--destination') destinationMain(process.argv[3] ?? '{}');
+  else if (role === '--load') loadMain(process.argv[3] ?? '{}');
+  else {
+    process.once('exit', cleanup);
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+    main().then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (err: unknown) => {
+        console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exitCode = 1;
+      },
+    );
+  }
 }

@@ -1,5 +1,6 @@
-// Closed-loop HTTP/1.1 keep-alive load generator (undici Pool) with bounded latency sampling,
-// plus the wrapper that runs it in its own child process so it never shares an event loop with its target.
+// HTTP/1.1 keep-alive load generator (undici Pool) with bounded latency sampling: closed loop (N workers, one
+// request each at a time) or open loop at a fixed rate (`ratePerSec`), plus the wrapper that runs it in its own
+// child process so it never shares an event loop with its target.
 import { type ChildProcess, fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +16,8 @@ const loadOptionsSchema = z.strictObject({
   connections: z.int().min(1).max(1024),
   warmupMs: z.int().min(0).max(60_000),
   durationMs: z.int().min(100).max(600_000),
+  /** Open loop: requests/s sent on schedule whatever the responses do; absent: closed loop. */
+  ratePerSec: z.int().min(1).max(200_000).optional(),
 });
 export type LoadOptions = z.infer<typeof loadOptionsSchema>;
 
@@ -64,6 +67,7 @@ class Reservoir {
  * `warmupMs` (not counted) then `durationMs` (counted). `onPhase` fires when measuring starts and stops.
  */
 export async function runLoad(options: LoadOptions, onPhase?: (phase: LoadPhase) => void): Promise<LoadResult> {
+  if (options.ratePerSec !== undefined) return runOpenLoop(options, options.ratePerSec, onPhase);
   const pool = new Pool(options.origin, {
     connections: options.connections,
     pipelining: 1,
@@ -125,6 +129,80 @@ export async function runLoad(options: LoadOptions, onPhase?: (phase: LoadPhase)
   const elapsedMs = measureEnd - measureStart;
   const [p50Ms = Number.NaN, p99Ms = Number.NaN] = latencies.percentiles([0.5, 0.99]);
   return { completed, errors, firstError, elapsedMs, rps: elapsedMs > 0 ? (completed * 1000) / elapsedMs : 0, p50Ms, p99Ms };
+}
+
+/**
+ * Open loop at `rate` requests/s over up to `connections` keep-alive connections: a 1 ms timer sends every
+ * request due by then, so a slow response never delays the next send, and each latency counts from when
+ * the request was due, not when a connection freed up (no coordinated omission). Requests beyond the
+ * connections wait in the pool's queue, and that wait is part of their latency.
+ */
+async function runOpenLoop(options: LoadOptions, rate: number, onPhase?: (phase: LoadPhase) => void): Promise<LoadResult> {
+  const pool = new Pool(options.origin, {
+    connections: options.connections,
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+    connectTimeout: 2_000,
+    headersTimeout: REQUEST_TIMEOUT_MS,
+    bodyTimeout: REQUEST_TIMEOUT_MS,
+  });
+  const latencies = new Reservoir();
+  const start = performance.now();
+  const measureStart = start + options.warmupMs;
+  const measureEnd = measureStart + options.durationMs;
+  let sent = 0;
+  let inFlight = 0;
+  let completed = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  let measuring = false;
+  const inWindow = (dueAt: number): boolean => dueAt >= measureStart && dueAt < measureEnd;
+
+  const send = (dueAt: number): void => {
+    inFlight++;
+    pool.request({ path: options.path, method: 'GET', headers: options.headers }).then(
+      async (res) => {
+        await res.body.dump({ limit: 1 << 20 });
+        const ms = performance.now() - dueAt;
+        if (!inWindow(dueAt)) return;
+        if (res.statusCode < 200 || res.statusCode > 299) {
+          errors++;
+          firstError ??= `HTTP ${res.statusCode}`;
+        } else {
+          completed++;
+          latencies.add(ms);
+        }
+      },
+      (err: unknown) => {
+        if (!inWindow(dueAt)) return;
+        errors++;
+        firstError ??= err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      },
+    ).finally(() => inFlight--);
+  };
+
+  await new Promise<void>((resolve) => {
+    const interval = 1000 / rate;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      if (!measuring && now >= measureStart) {
+        measuring = true;
+        onPhase?.('measure');
+      }
+      const end = Math.min(now, measureEnd);
+      while (start + sent * interval <= end) send(start + sent++ * interval);
+      if (now >= measureEnd) {
+        clearInterval(timer);
+        onPhase?.('stop');
+        resolve();
+      }
+    }, 1);
+  });
+  const settleBy = performance.now() + REQUEST_TIMEOUT_MS;
+  while (inFlight > 0 && performance.now() < settleBy) await sleep(10);
+  await pool.destroy();
+  const [p50Ms = Number.NaN, p99Ms = Number.NaN] = latencies.percentiles([0.5, 0.99]);
+  return { completed, errors, firstError, elapsedMs: options.durationMs, rps: (completed * 1000) / options.durationMs, p50Ms, p99Ms };
 }
 
 type ChildMessage = { readonly type: 'phase'; readonly phase: LoadPhase } | { readonly type: 'result'; readonly result: LoadResult };

@@ -8,6 +8,7 @@ import { hboneFromFlags } from './hbone/hbone-flags.js';
 import { validateCommand } from './cli/validate-command.js';
 import { durationMs } from './config/model/gateway-api.js';
 import { createLogger, type LogLevel } from './observability/logger.js';
+import { availableParallelism } from 'node:os';
 
 function hostPort(value: string): HostPort {
   const parsed = parseHostPort(value);
@@ -18,6 +19,12 @@ function hostPort(value: string): HostPort {
 function duration(value: string): number {
   if (!/^([0-9]{1,5}(h|m|s|ms)){1,4}$/.test(value)) throw new InvalidArgumentError('expected a duration such as 30s, 500ms or 1m');
   return durationMs(value);
+}
+
+function workerCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError('expected a whole number of workers from 1 to 256');
+  return n;
 }
 
 function port(value: string): number {
@@ -58,7 +65,9 @@ program
   .option('--mesh-config <file>', 'Istio MeshConfig YAML (or the istio ConfigMap): extension providers, access logs, tracing')
   .option('--drain-timeout <duration>', 'grace period for in-flight requests on SIGTERM', duration, 10_000)
   .option('--connect-timeout <duration>', 'upstream connect timeout', duration, 10_000)
+  .option('--wasm-cache-dir <dir>', 'WasmPlugin module cache, by sha256 (default: $TMPDIR/waypoint-wasm-cache)')
   .option('--no-watch', 'do not watch config files for changes')
+  .option('--workers <n>', 'worker processes sharing the listeners (1: one process serves alone)', workerCount, availableParallelism())
   .option('--kubernetes', 'read the configuration from the Kubernetes API server (list+watch) and write status back')
   .option('--kubeconfig <file>', 'with --kubernetes: credentials (default: $KUBECONFIG, the in-cluster service account, ~/.kube/config)')
   .option('--no-write-status', 'with --kubernetes: never write status (read-only)')
@@ -66,7 +75,7 @@ program
   .option('--health-address <host:port>', 'with --kubernetes: /healthz/ready on its own port (Istio uses 15021)', hostPort)
   .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
-  .action(async (opts: { config: string[]; waypoint?: string; meshConfig?: string; adminAddress: HostPort; metricsAddress: HostPort; hboneAddress: HostPort; cert?: string; key?: string; trustBundle?: string; trustDomain: string; hboneUpstreamPort: number; trustForwardedFrom: string[]; clusterDomain: string; drainTimeout: number; connectTimeout: number; watch: boolean; logFormat: 'text' | 'json'; logLevel: LogLevel }) => {
+  .action(async (opts: { config: string[]; waypoint?: string; meshConfig?: string; adminAddress: HostPort; metricsAddress: HostPort; hboneAddress: HostPort; cert?: string; key?: string; trustBundle?: string; trustDomain: string; hboneUpstreamPort: number; trustForwardedFrom: string[]; clusterDomain: string; drainTimeout: number; connectTimeout: number; wasmCacheDir?: string; watch: boolean; workers: number; logFormat: 'text' | 'json'; logLevel: LogLevel }) => {
     const log = createLogger(opts.logFormat, (line) => process.stderr.write(line), opts.logLevel);
     const kubernetes = kubernetesFromFlags(opts);
     if (!kubernetes.ok) {
@@ -89,9 +98,11 @@ program
       hboneAddress: opts.hboneAddress,
       drainTimeoutMs: opts.drainTimeout,
       connectTimeoutMs: opts.connectTimeout,
+      ...(opts.wasmCacheDir === undefined ? {} : { wasmCacheDir: opts.wasmCacheDir }),
       watch: opts.watch,
       log,
       kubernetes: kubernetes.value,
+      workers: opts.workers,
     });
   });
 

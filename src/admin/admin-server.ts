@@ -10,6 +10,9 @@ import type { RequestRing } from '../debug/request-ring.js';
 import type { Logger } from '../observability/logger.js';
 import { debugRequests, debugTap, logging } from './debug-routes.js';
 import type { TapHub } from '../debug/tap-hub.js';
+import type { TrafficRecorder } from '../debug/traffic-stats.js';
+import type { AdminExposure } from './admin-exposure.js';
+import { dashboardRoutes, servePage, wantsHtml } from './dashboard-routes.js';
 
 export interface AdminDeps {
   readonly store: SnapshotStore;
@@ -24,24 +27,31 @@ export interface AdminDeps {
   readonly tap?: TapHub;
   /** The application logger whose level /logging changes. */
   readonly log?: Logger;
+  /** Live outlier-detection state per cluster (DestinationRule outlierDetection), kept outside the snapshot. */
+  readonly endpointHealth?: () => unknown;
+  /** Rolling per-Service and per-route traffic and recent failures (/debug/stats, the dashboard). */
+  readonly traffic?: TrafficRecorder;
+  /** Where the admin server is bound, once it is (the dashboard warns when not on loopback). */
+  readonly exposure?: () => AdminExposure | undefined;
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 export function adminHandler(deps: AdminDeps): Handler {
   const routes: Record<string, Handler> = {
-    '/': (_req, res) => send(res, 200, 'text/plain', 'waypoint admin\n\n/healthz/ready\n/config_dump\n/stats/prometheus\n/debug/requests?service=&status=&limit=\n/debug/tap?service=&path=&status=\n/logging?level=\n'),
+    '/': (req, res) => (wantsHtml(req) ? servePage(res) : send(res, 200, 'text/plain', 'waypoint admin\n\n/dashboard\n/healthz/ready\n/config_dump\n/stats/prometheus\n/debug/summary\n/debug/stats?window=&points=\n/debug/requests?service=&status=&limit=\n/debug/tap?service=&path=&status=\n/logging?level=\n')),
     '/healthz/ready': (_req, res) => readiness(deps, res),
     '/config_dump': (_req, res) => {
       const snapshot = deps.store.current;
       if (snapshot === undefined) return send(res, 503, 'application/json', `${JSON.stringify({ error: 'no configuration loaded yet', diagnostics: deps.latestDiagnostics() }, null, 2)}\n`);
-      const dump = { ...dumpSnapshot(snapshot), latestDiagnostics: deps.latestDiagnostics() };
+      const dump = { ...dumpSnapshot(snapshot), ...(deps.endpointHealth === undefined ? {} : { endpointHealth: deps.endpointHealth() }), latestDiagnostics: deps.latestDiagnostics() };
       send(res, 200, 'application/json', `${JSON.stringify(dump, null, 2)}\n`);
     },
     '/stats/prometheus': (req, res) => scrape(deps, req, res),
     '/debug/requests': (req, res) => debugRequests(deps.requests, req, res, send),
     '/logging': (req, res) => logging(deps.log, req, res, send),
     '/debug/tap': (req, res) => debugTap(deps.tap, req, res, send),
+    ...dashboardRoutes(deps, send),
   };
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -98,7 +108,8 @@ export function listenHttp(handler: Handler, at: HostPort, what: string): Promis
         ? `cannot start the ${what} server on ${at.host}:${at.port}: address already in use (choose another with the matching --${what}-address flag)`
         : `cannot start the ${what} server on ${at.host}:${at.port}: ${err.message}`));
     });
-    server.listen(at.port, at.host, () => resolve(server));
+    // Exclusive: in a cluster worker (--workers) each worker's admin server is its own, never shared.
+    server.listen({ port: at.port, host: at.host, exclusive: true }, () => resolve(server));
   });
 }
 

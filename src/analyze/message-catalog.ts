@@ -39,6 +39,11 @@ const BY_DIAGNOSTIC: Readonly<Record<string, MessageType>> = {
   'destination-rule-conflict': { code: 'WPA0007', name: 'ConflictingDestinationRules', fix: 'merge the DestinationRules for the host into one' },
   'duplicate-object': { code: 'WPA0008', name: 'DuplicateObject', fix: 'rename or delete one of the copies' },
   'unknown-kind': { code: 'WPA0009', name: 'UnknownKind', fix: 'remove the object or check apiVersion/kind' },
+  // VirtualService (compile/virtual-services.ts). IST0109 is Istio's own code and level for the same condition.
+  'virtual-service-conflict': { code: 'IST0109', name: 'ConflictingMeshGatewayVirtualServiceHosts', level: 'Error', fix: 'merge the conflicting VirtualServices into a single resource' },
+  'virtual-service-shadowed': { code: 'WPA0020', name: 'VirtualServiceShadowedByGatewayRoute', fix: 'move the VirtualService routing into the HTTPRoute, or remove the Gateway API route so the VirtualService applies' },
+  'virtual-service-not-applied': { code: 'WPA0021', name: 'VirtualServiceNotApplied', fix: 'bind it to mesh, export it to the waypoint namespace, put it in the Service\'s or the waypoint\'s namespace, or name a Service served by this waypoint in hosts' },
+  'fault-percentage-unset': { code: 'WPA0022', name: 'FaultPercentageUnset', fix: 'set percentage.value (0-100) on the delay or abort; without it no request is affected' },
 };
 
 export function messageTypeFor(diagnosticCode: string): MessageType {

@@ -19,14 +19,20 @@ import { EndpointRegistry } from '../upstream/endpoint-registry.js';
 import type { Random } from '../upstream/load-balancer.js';
 import { JwksResolver, type JwksResolverOptions } from '../security/jwt/jwks-resolver.js';
 import { warmJwks } from '../security/jwt/jwks-warmup.js';
+import { WasmModuleStore, type WasmModuleStoreOptions } from '../wasm/fetch/module-store.js';
+import type { WasmFilterFactory } from '../wasm/wasm-plugin-spec.js';
+import { WasmRuntime } from '../wasm/host/wasm-runtime.js';
 import type { L4ConnectionObserver } from '../l4/connection-record.js';
 import { DEFAULT_L4_SETTINGS, L4Proxy, type L4ProxySettings } from '../l4/l4-proxy.js';
 import { HboneRuntime, type HboneSettings } from '../hbone/hbone-runtime.js';
 import { authorizeL4Connection } from '../security/authz/l4-authorize.js';
-import { buildDecisionTrace } from '../debug/decision-trace.js';
+import { traceFromSeed, traceSeedOf } from '../debug/decision-trace.js';
 import { RequestRing } from '../debug/request-ring.js';
 import { TapHub } from '../debug/tap-hub.js';
+import { TrafficRecorder } from '../debug/traffic-stats.js';
+import { type AdminExposure, adminExposure } from '../admin/admin-exposure.js';
 import type { PoolConnector } from '../hbone/upstream-tunnels.js';
+import { endpointHealth, OutlierMetrics } from '../upstream/outlier/outlier-report.js';
 
 export interface WaypointOptions {
   readonly source: ConfigSource;
@@ -51,6 +57,8 @@ export interface WaypointOptions {
   readonly l4?: Partial<Omit<L4ProxySettings, 'connectTimeoutMs'>>;
   /** JWKS cache timings (RequestAuthentication); Istio's defaults when absent. */
   readonly jwks?: Partial<Omit<JwksResolverOptions, 'log'>>;
+  /** WasmPlugin modules: cache directory and fetch timings (src/wasm/fetch), and the proxy-wasm host that runs them. */
+  readonly wasm?: Partial<Pick<WasmModuleStoreOptions, 'cacheDir' | 'timeoutMs' | 'retryMs' | 'maxBytes'>> & { readonly factory?: WasmFilterFactory };
   /** Span batching and TCP reporting intervals (tests shorten them). */
   readonly telemetry?: Partial<Omit<TelemetryRuntimeOptions, 'log' | 'buildTag'>>;
   /** Capacity of the /debug/requests ring of decision traces (default 256; 0 turns recording off). */
@@ -73,6 +81,9 @@ export class Waypoint {
   readonly requests: RequestRing | undefined;
   /** Live decision-trace stream (/debug/tap); slow readers drop lines, never slow requests. */
   readonly tap = new TapHub();
+  /** Rolling per-Service/per-route traffic and recent failures for the dashboard (/debug/stats). */
+  readonly traffic = new TrafficRecorder();
+  #exposure: AdminExposure | undefined;
   readonly #options: WaypointOptions;
   readonly #pipeline: ConfigPipeline;
   readonly #connections = new ConnectionTable();
@@ -87,6 +98,10 @@ export class Waypoint {
   readonly #handler: ConnectionHandler;
   /** Remote JWKS keys outlive snapshots: one cache for the process, handed to every compile. */
   readonly #jwks: JwksResolver;
+  /** WasmPlugin modules, fetched outside compile; a module that arrives or fails triggers a reload. */
+  readonly #wasmModules: WasmModuleStore;
+  /** The proxy-wasm host (src/wasm/host) unless `options.wasm.factory` replaces it; its plugins' metrics are scraped. */
+  readonly wasmRuntime: WasmRuntime | undefined;
   readonly #hbone: HboneRuntime | undefined;
   #admin: http.Server | undefined;
   #metricsServer: http.Server | undefined;
@@ -97,7 +112,10 @@ export class Waypoint {
   constructor(options: WaypointOptions) {
     this.#options = options;
     this.#jwks = new JwksResolver({ ...options.jwks, log: options.log });
-    this.#pipeline = new ConfigPipeline(options.source, this.store, { waypoint: options.waypoint, clusterDomain: options.clusterDomain, meshConfigFile: options.meshConfigFile, jwks: this.#jwks });
+    this.#wasmModules = new WasmModuleStore({ ...options.wasm, log: options.log, onChange: () => void this.reload() });
+    this.wasmRuntime = options.wasm?.factory === undefined ? new WasmRuntime({ log: options.log, snapshot: () => this.store.current, endpoints: () => this.#endpoints, random: options.random }) : undefined;
+    const wasm = { modules: this.#wasmModules, factory: options.wasm?.factory ?? this.wasmRuntime, hostEnv: process.env };
+    this.#pipeline = new ConfigPipeline(options.source, this.store, { waypoint: options.waypoint, clusterDomain: options.clusterDomain, meshConfigFile: options.meshConfigFile, jwks: this.#jwks, wasm });
     this.#hbone = options.hbone === undefined ? undefined : new HboneRuntime(options.hbone, options.log, options.connectTimeoutMs);
     this.#endpoints = new EndpointRegistry({ connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: 60_000, ...(this.#hbone === undefined ? {} : { tunnels: this.#hbone.upstreams }), ...(options.upstreamConnect === undefined ? {} : { connect: options.upstreamConnect }), ...(options.upstreamH2Dial === undefined ? {} : { h2Dial: options.upstreamH2Dial }) });
     this.#metrics = new ProxyMetrics({
@@ -113,6 +131,7 @@ export class Waypoint {
     const requests = options.debugRequests === 0 ? undefined : new RequestRing(options.debugRequests);
     this.requests = requests;
     const tap = this.tap;
+    const traffic = this.traffic;
     this.#proxy = new HttpProxy({
       store: this.store,
       connections: this.#connections,
@@ -120,11 +139,13 @@ export class Waypoint {
       random: options.random,
       observer: (ex) => {
         this.#metrics.requestsTotal++;
+        traffic.record(ex);
         telemetry.onExchange(ex);
         if (requests !== undefined || tap.active) {
-          const trace = buildDecisionTrace(ex, requests?.nextId() ?? 0);
-          requests?.push(trace);
-          if (tap.active) tap.publish(trace);
+          // A flat copy only; the trace is built when /debug/requests is read (or now, for a live tap).
+          const seed = traceSeedOf(ex, requests?.nextId() ?? 0);
+          requests?.push(seed);
+          if (tap.active) tap.publish(traceFromSeed(seed));
         }
         observer?.(ex);
       },
@@ -160,6 +181,7 @@ export class Waypoint {
     });
     this.store.subscribe((next) => this.#endpoints.reconcile(next));
     this.store.subscribe((next) => warmJwks(next, this.#jwks));
+    this.store.subscribe((next) => this.#wasmModules.reconcile(next.wasm?.requests ?? []));
     this.store.subscribe((next) => telemetry.reconcile(next));
   }
 
@@ -191,9 +213,10 @@ export class Waypoint {
   /** Loads config, binds admin/metrics and every VIP listener. Throws StartupError on anything fatal. */
   async start(): Promise<void> {
     const log = this.#options.log;
-    const deps = { store: this.store, metrics: [this.#metrics, this.#telemetry], ready: () => this.#ready, latestDiagnostics: () => this.#pipeline.diagnostics, log, tap: this.tap, ...(this.requests === undefined ? {} : { requests: this.requests }) };
+    const deps = { store: this.store, metrics: [this.#metrics, this.#telemetry, new OutlierMetrics(() => this.store.current, () => this.#endpoints.outliers), ...(this.#hbone === undefined ? [] : [this.#hbone.metrics]), ...(this.wasmRuntime === undefined ? [] : [this.wasmRuntime])], ready: () => this.#ready, latestDiagnostics: () => this.#pipeline.diagnostics, endpointHealth: () => endpointHealth(this.store.current, this.#endpoints.outliers), log, tap: this.tap, traffic: this.traffic, exposure: () => this.#exposure, ...(this.requests === undefined ? {} : { requests: this.requests }) };
     this.#admin = await listenHttp(adminHandler(deps), this.#options.adminAddress, 'admin').catch(fail);
-    if (!isLoopback(this.#options.adminAddress.host)) log.warn('admin server is NOT bound to loopback: anyone who can reach it can read the configuration', { address: this.adminAddress });
+    this.#exposure = adminExposure(this.#options.adminAddress.host, this.adminAddress);
+    if (this.#exposure.warning !== undefined) log.warn(this.#exposure.warning, { address: this.adminAddress });
     if (this.#options.metricsAddress !== undefined) this.#metricsServer = await listenHttp(metricsHandler(deps), this.#options.metricsAddress, 'metrics').catch(fail);
     const outcome = await this.reload();
     if (outcome.kind !== 'applied') throw new StartupError(`no configuration could be applied:\n${outcome.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n')}`);
@@ -257,6 +280,8 @@ export class Waypoint {
   /** SIGTERM: readiness fails, listeners stop accepting, in-flight requests finish within `graceMs`. */
   async stop(graceMs: number): Promise<{ readonly drained: boolean }> {
     this.#ready = false;
+    await this.#wasmModules.close();
+    this.wasmRuntime?.close();
     await this.#listeners.close();
     this.#hbone?.drain();
     this.#http2.drain();
@@ -285,10 +310,6 @@ function rejectedResources(diagnostics: ReadonlyArray<{ readonly severity: strin
 
 function fail(err: unknown): never {
   throw new StartupError(err instanceof Error ? err.message : String(err));
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host.startsWith('127.') || host === '::1';
 }
 
 function closeServer(server: http.Server | undefined): Promise<void> {

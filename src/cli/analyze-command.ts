@@ -4,6 +4,7 @@ import { compile } from '../config/compile/index.js';
 import { sortDiagnostics } from '../config/diagnostics.js';
 import { loadConfigFiles } from '../config/source/files.js';
 import { loadMeshConfig } from '../config/source/mesh-config-file.js';
+import { readTlsFiles } from '../upstream/tls/tls-files.js';
 
 export interface AnalyzeOptions {
   readonly config: ReadonlyArray<string>;
@@ -17,7 +18,9 @@ export interface AnalyzeOptions {
 export async function analyzeCommand(options: AnalyzeOptions, write: (s: string) => void): Promise<number> {
   const loaded = await loadConfigFiles(options.config);
   const mesh = await loadMeshConfig(options.meshConfigFile);
-  const result = compile(loaded.resources, { waypoint: options.waypoint, clusterDomain: options.clusterDomain, mesh: mesh.config, version: 1 });
+  // DestinationRule TLS files are checked as the running waypoint would read them.
+  const tlsFiles = await readTlsFiles(loaded.resources);
+  const result = compile(loaded.resources, { waypoint: options.waypoint, clusterDomain: options.clusterDomain, mesh: mesh.config, version: 1, tlsFiles });
   const gateways = new Set(loaded.resources.filter((r) => r.kind === 'Gateway').map((r) => `${r.metadata.namespace}/${r.metadata.name}`));
   const messages = analyze({
     diagnostics: sortDiagnostics([...loaded.diagnostics, ...mesh.diagnostics, ...result.diagnostics]),

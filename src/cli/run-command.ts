@@ -1,4 +1,6 @@
 // `waypoint run`: start the waypoint from config files, reload on change, drain on SIGTERM/SIGINT.
+// With `--workers N` > 1 the process becomes a node:cluster primary (src/cluster) and N workers serve.
+import cluster from 'node:cluster';
 import type { HboneSettings } from '../hbone/hbone-runtime.js';
 import type { HostPort } from '../admin/admin-server.js';
 import { StartupError, Waypoint } from '../app/waypoint.js';
@@ -6,6 +8,7 @@ import { FileSource } from '../config/source/file-source.js';
 import type { Logger } from '../observability/logger.js';
 import type { KubernetesSource } from '../config/source/kubernetes/kubernetes-source.js';
 import type { KubernetesRunOptions } from './kubernetes-options.js';
+import type { WatchableSource } from '../cluster/fingerprinted-source.js';
 
 export interface RunOptions {
   readonly config: ReadonlyArray<string>;
@@ -19,10 +22,14 @@ export interface RunOptions {
   readonly hbone?: HboneSettings;
   readonly drainTimeoutMs: number;
   readonly connectTimeoutMs: number;
+  /** `--wasm-cache-dir`: where fetched WasmPlugin modules are kept by digest. */
+  readonly wasmCacheDir?: string;
   readonly watch: boolean;
   readonly log: Logger;
   /** `--kubernetes`: config from the API server instead of `config` files (src/cli/kubernetes-mode.ts). */
   readonly kubernetes?: KubernetesRunOptions | undefined;
+  /** `--workers`: processes sharing the listeners (src/cluster); 1 or absent: this process serves alone. */
+  readonly workers?: number;
 }
 
 export interface RunningWaypoint {
@@ -32,7 +39,7 @@ export interface RunningWaypoint {
 }
 
 /** Starts a waypoint; throws StartupError with a readable message when it cannot. */
-export async function startWaypoint(options: RunOptions, from?: FileSource | KubernetesSource): Promise<RunningWaypoint> {
+export async function startWaypoint(options: RunOptions, from?: FileSource | KubernetesSource | WatchableSource): Promise<RunningWaypoint> {
   if (from === undefined && options.kubernetes !== undefined) {
     // Imported only here: the Kubernetes client library is slow to load and file mode never needs it.
     const { startKubernetesWaypoint } = await import('./kubernetes-mode.js');
@@ -49,6 +56,7 @@ export async function startWaypoint(options: RunOptions, from?: FileSource | Kub
     hboneAddress: options.hboneAddress,
     ...(options.hbone === undefined ? {} : { hbone: options.hbone }),
     connectTimeoutMs: options.connectTimeoutMs,
+    ...(options.wasmCacheDir === undefined ? {} : { wasm: { cacheDir: options.wasmCacheDir } }),
     log: options.log,
     random: Math.random,
     observer: undefined,
@@ -73,6 +81,18 @@ export async function startWaypoint(options: RunOptions, from?: FileSource | Kub
 
 /** Runs until SIGTERM or SIGINT; returns the exit code. */
 export async function runCommand(options: RunOptions): Promise<number> {
+  if (cluster.isWorker) {
+    const { runWorker } = await import('../cluster/worker.js');
+    return runWorker(options, startWaypoint);
+  }
+  const workers = options.workers ?? 1;
+  if (workers > 1 && options.kubernetes !== undefined) {
+    // Status writing and leader election assume one process per pod: Kubernetes mode scales with replicas.
+    options.log.warn('--workers is not supported with --kubernetes: running one process');
+  } else if (workers > 1) {
+    const { runPrimary } = await import('../cluster/primary.js');
+    return runPrimary(options, workers);
+  }
   let running: RunningWaypoint;
   try {
     running = await startWaypoint(options);

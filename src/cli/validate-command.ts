@@ -4,6 +4,7 @@ import { formatDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
 import { loadConfigFiles } from '../config/source/files.js';
 import { loadMeshConfig } from '../config/source/mesh-config-file.js';
 import type { AuthorizationPolicyStatus, ConfigStatus } from '../config/status.js';
+import { readTlsFiles } from '../upstream/tls/tls-files.js';
 
 export interface ValidateOptions {
   readonly config: ReadonlyArray<string>;
@@ -17,7 +18,9 @@ export interface ValidateOptions {
 export async function validateCommand(options: ValidateOptions, write: (s: string) => void): Promise<number> {
   const loaded = await loadConfigFiles(options.config);
   const mesh = await loadMeshConfig(options.meshConfigFile);
-  const result = compile(loaded.resources, { waypoint: options.waypoint, clusterDomain: options.clusterDomain, mesh: mesh.config, version: 1 });
+  // DestinationRule TLS files are checked as the running waypoint would read them.
+  const tlsFiles = await readTlsFiles(loaded.resources);
+  const result = compile(loaded.resources, { waypoint: options.waypoint, clusterDomain: options.clusterDomain, mesh: mesh.config, version: 1, tlsFiles });
   const diagnostics = sortDiagnostics([...loaded.diagnostics, ...mesh.diagnostics, ...result.diagnostics]);
   const status = result.ok ? result.snapshot.status : result.status;
   const errors = diagnostics.filter((d) => d.severity === 'error').length;

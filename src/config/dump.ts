@@ -3,10 +3,12 @@
 import { dumpL4Routing } from '../l4/l4-dump.js';
 import { describeFilters } from './compile/route-filters.js';
 import { describePolicy } from './compile/route-policy.js';
+import { dumpWasmPort } from './compile/wasm-plugins-dump.js';
 import type { Diagnostic } from './diagnostics.js';
 import { describeLb } from '../upstream/lb/describe-lb.js';
 import type { ClusterConfig, HttpRouting, RouteAction, RouteEntry, Snapshot } from './snapshot.js';
 import type { ConfigStatus } from './status.js';
+import { describeUpstream } from '../upstream/describe-upstream.js';
 
 export interface ConfigDump {
   readonly version: number;
@@ -30,12 +32,13 @@ export function dumpSnapshot(s: Snapshot): ConfigDump {
       port: l.servicePort.name === '' ? l.port : `${l.port} (${l.servicePort.name})`,
       protocol: l.servicePort.protocol,
       ...(l.tunnelOnly === true ? { bind: 'hbone-only' } : {}),
+      ...(l.workload === undefined ? {} : { workload: l.workload, cluster: l.servicePort.cluster.id }),
     })),
     services: sortedBy([...s.services.values()], (v) => v.key).map((v) => ({
       service: v.key,
       hostname: v.hostname,
       vip: v.vip ?? null,
-      ports: v.ports.map((p) => ({ port: p.port, name: p.name, protocol: p.protocol, cluster: p.cluster.id, routing: dumpRouting(p.http), ...dumpL4Routing(p.l4) })),
+      ports: v.ports.map((p) => ({ port: p.port, name: p.name, protocol: p.protocol, cluster: p.cluster.id, routing: dumpRouting(p.http), ...dumpL4Routing(p.l4), ...dumpWasmPort(s.wasm, v.key, p) })),
     })),
     clusters: sortedBy([...s.clusters.values()], (c) => c.id).map(dumpCluster),
     status: s.status,
@@ -57,7 +60,8 @@ function dumpEntry(e: RouteEntry): unknown {
     route: e.route,
     rule: e.ruleIndex,
     match: e.matchIndex,
-    when: e.matchSpec,
+    // VirtualService entries show their own match (VS semantics), not the HTTPRoute placeholder.
+    ...(e.virtualService === undefined ? { when: e.matchSpec } : { virtualService: true, when: e.virtualService.match ?? {} }),
     ...(e.hostnames === null ? {} : { hostnames: e.hostnames }),
     ...(e.grpc === undefined ? {} : { grpc: e.grpc }),
     ...(e.filters.length === 0 ? {} : { filters: describeFilters(e.filters) }),
@@ -88,6 +92,7 @@ function dumpCluster(c: ClusterConfig): unknown {
     ...(c.lb === undefined ? {} : { lbPolicy: describeLb(c.lb) }),
     ...(c.maxRequests === undefined ? {} : { circuitBreakers: { maxRequests: c.maxRequests } }),
     ...(c.outlier === undefined ? {} : { outlierDetection: c.outlier }),
+    ...(c.upstream === undefined ? {} : describeUpstream(c.upstream)),
   };
 }
 

@@ -7,6 +7,8 @@ import type { RawResource } from './resource.js';
 import { loadMeshConfig } from './source/mesh-config-file.js';
 import type { SnapshotStore } from './store.js';
 import type { JwksResolver } from '../security/jwt/jwks-resolver.js';
+import type { WasmCompileOptions } from './compile/wasm-plugins.js';
+import { TlsFileReader } from '../upstream/tls/tls-files.js';
 
 export interface LoadedConfig {
   readonly resources: ReadonlyArray<RawResource>;
@@ -28,6 +30,8 @@ export interface PipelineOptions {
   readonly meshConfigFile: string | undefined;
   /** Runtime JWKS cache handed to every compile (CompileOptions.jwks). */
   readonly jwks?: JwksResolver;
+  /** Wasm module store and host handed to every compile (CompileOptions.wasm). */
+  readonly wasm?: WasmCompileOptions;
 }
 
 export class ConfigPipeline {
@@ -37,6 +41,7 @@ export class ConfigPipeline {
   #lastGood: ReadonlyArray<RawResource> = [];
   #version = 0;
   #lastDiagnostics: ReadonlyArray<Diagnostic> = [];
+  readonly #tlsFiles = new TlsFileReader();
 
   constructor(source: ConfigSource, store: SnapshotStore, options: PipelineOptions) {
     this.#source = source;
@@ -53,7 +58,9 @@ export class ConfigPipeline {
     const mesh = await loadMeshConfig(this.#options.meshConfigFile);
     const extra: Diagnostic[] = [...mesh.diagnostics];
     let resources = withBrokenFilesKept(loaded, this.#lastGood, extra);
-    const options: CompileOptions = { waypoint: this.#options.waypoint, clusterDomain: this.#options.clusterDomain, mesh: mesh.config, version: this.#version + 1, ...(this.#options.jwks === undefined ? {} : { jwks: this.#options.jwks }) };
+    // DestinationRule TLS files, read here so compile stays pure (also those of versions kept from the last good load).
+    const tlsFiles = await this.#tlsFiles.read([...resources, ...this.#lastGood]);
+    const options: CompileOptions = { waypoint: this.#options.waypoint, clusterDomain: this.#options.clusterDomain, mesh: mesh.config, version: this.#version + 1, tlsFiles, ...(this.#options.jwks === undefined ? {} : { jwks: this.#options.jwks }), ...(this.#options.wasm === undefined ? {} : { wasm: this.#options.wasm }) };
     let result = compile(resources, options);
     if (result.rejected.length > 0 && this.#lastGood.length > 0) {
       const kept = keepPreviousVersions(resources, result.rejected, this.#lastGood, extra);

@@ -3,15 +3,19 @@
 import type { FilterChain } from '../filters/types.js';
 import type { LbPolicy } from '../upstream/lb/lb-policy.js';
 import type { OutlierPolicy } from '../upstream/outlier/outlier-detector.js';
+import type { UpstreamSettings } from '../upstream/upstream-settings.js';
 import type { CompiledHttpMatch } from '../router/match/http-match.js';
 import type { L4Routing } from '../l4/l4-routing.js';
 import type { TelemetryConfig } from '../observability/telemetry-config.js';
 import type { UpstreamPolicy } from '../proxy/upstream-policy.js';
 import type { PathNormalization } from '../http/path-normalize.js';
+import type { DecisionHeaderPolicy } from '../proxy/decision-header.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { GRPCRouteMatch } from './model/grpc-route.js';
 import type { HTTPRouteMatch } from './model/http-route.js';
+import type { HTTPMatchRequest } from './model/virtual-service.js';
 import type { ConfigStatus } from './status.js';
+import type { WasmSnapshot } from './compile/wasm-plugins.js';
 
 /** Application protocol of a Service port, as Istio selects it (appProtocol, else port-name prefix). */
 export type PortProtocol = 'http' | 'http2' | 'grpc' | 'tcp' | 'tls' | 'unknown';
@@ -47,6 +51,8 @@ export interface ClusterConfig {
   readonly maxRequests?: number;
   /** DestinationRule outlierDetection; ejection state lives in src/upstream/outlier (keyed by endpoint id). */
   readonly outlier?: OutlierPolicy;
+  /** DestinationRule connectionPool and tls: how endpoints are connected to (src/upstream/upstream-settings.ts). */
+  readonly upstream?: UpstreamSettings;
 }
 
 /** One weighted entry of a rule's backendRefs. An invalid entry answers 500 for its share of traffic. */
@@ -58,7 +64,13 @@ export type BackendTarget =
       /** HTTPBackendRef filters, run only for requests sent to this backend (absent or empty: none). */
       readonly filters?: FilterChain;
     }
-  | { readonly kind: 'invalid'; readonly weight: number; readonly reason: string };
+  | {
+      readonly kind: 'invalid';
+      readonly weight: number;
+      readonly reason: string;
+      /** VirtualService destinations answer Envoy's default 503 `NC`; absent: 500 (Gateway API). */
+      readonly unavailable?: true;
+    };
 
 export interface WeightedBackends {
   /** Targets with weight > 0, in rule order. */
@@ -98,6 +110,11 @@ export interface RouteEntry {
    * path/header match it compiles to). Its presence also makes local replies follow GRPCRoute rules.
    */
   readonly grpc?: GRPCRouteMatch;
+  /**
+   * VirtualService entries only: the http route's match as configured (null: no match, every request). Its
+   * presence means `matchSpec` is a placeholder and the table is in VirtualService order (first match wins).
+   */
+  readonly virtualService?: { readonly match: HTTPMatchRequest | null };
 }
 
 export type HttpRouting =
@@ -147,6 +164,8 @@ export interface ListenerConfig {
   readonly servicePort: ServicePortConfig;
   /** A non-loopback VIP: no local socket is bound; reached only through HBONE CONNECT to this `ip:port`. */
   readonly tunnelOnly?: true;
+  /** Workload-addressed (`Pod ns/name`): a Pod's own ip:port, served as Istio's direct pod access (src/hbone/workload-listeners.ts). */
+  readonly workload?: string;
 }
 
 export interface WaypointRef {
@@ -169,4 +188,8 @@ export interface Snapshot {
   readonly pathNormalization?: PathNormalization;
   /** AuthorizationPolicies as compiled (src/security/authz), for /config_dump; absent when there are none. */
   readonly authorization?: ReadonlyArray<unknown>;
+  /** WasmPlugins per Service port and the modules they need (compile/wasm-plugins.ts); absent when there are none. */
+  readonly wasm?: WasmSnapshot;
+  /** Who gets the `x-waypoint-decision` response header (waypoint Gateway annotations); absent: nobody. */
+  readonly decisionHeader?: DecisionHeaderPolicy;
 }

@@ -1,10 +1,13 @@
 // The decision trace of one finished request: which listener, service port, route rule and match, backend,
-// endpoint, authorization policies, JWT result and response flags decided it. Built by the exchange
-// observer after the response (never on the hot path), as plain JSON with secrets redacted.
+// endpoint, authorization policies, JWT result and response flags decided it, as plain JSON with secrets
+// redacted. Recording is split in two so the data path stays cheap: when a request finishes, `traceSeedOf`
+// copies a few scalars and references to data that no longer changes (never the exchange, its sockets or
+// buffers); the heavy part (header redaction, policy re-evaluation, JSON shapes) runs only when a trace is read.
 import { performance } from 'node:perf_hooks';
-import type { HttpExchange } from '../proxy/http-exchange.js';
-import { authzRecordOf } from '../security/authz/authz-record.js';
-import { AuthzInput } from '../security/authz/authz-input.js';
+import type { RouteEntry } from '../config/snapshot.js';
+import type { HttpExchange, RequestAuth } from '../proxy/http-exchange.js';
+import { type AuthzRecord, authzRecordOf } from '../security/authz/authz-record.js';
+import { AuthzInput, type AuthzRequest } from '../security/authz/authz-input.js';
 import type { CompiledPolicy } from '../security/authz/compiled-policy.js';
 import { RbacFilter } from '../security/authz/rbac-filter.js';
 import { redactHeaders, redactPath } from './redact.js';
@@ -49,33 +52,90 @@ export interface DecisionTrace {
   readonly timings: { readonly totalMs: number; readonly upstreamMs: number | undefined };
 }
 
-/** The trace of `ex`, once its response is over. */
-export function buildDecisionTrace(ex: HttpExchange, id: number): DecisionTrace {
-  const route = ex.route;
-  const sp = ex.listener.servicePort;
-  const auth = ex.requestAuth;
+/**
+ * What a finished request leaves behind for its trace. Everything here is either a scalar or an object that
+ * nothing changes after the response (the compiled listener and route, the connection context, the request
+ * header objects), so holding a few hundred seeds costs little memory and no copying.
+ */
+export interface TraceSeed extends AuthzRequest {
+  readonly id: number;
+  /** Date.now() when the request finished. */
+  readonly finishedAt: number;
+  readonly totalMs: number;
+  /** The request as received (before filters and rewrites). */
+  readonly received: { readonly method: string; readonly url: string; readonly headers: Readonly<Record<string, string | string[] | undefined>> };
+  readonly route: RouteEntry | undefined;
+  readonly clusterId: string | undefined;
+  readonly upstreamHost: string | undefined;
+  readonly attempts: number;
+  readonly status: number;
+  readonly flag: string | undefined;
+  readonly details: string;
+  readonly grpcStatus: number | undefined;
+  readonly upstreamMs: number | undefined;
+  readonly authzRecord: AuthzRecord | undefined;
+}
+
+/** Called when `ex` is over: O(1), a flat copy; the trace itself is built by `traceFromSeed` on demand. */
+export function traceSeedOf(ex: HttpExchange, id: number): TraceSeed {
+  const req = ex.req;
   return {
     id,
-    time: new Date().toISOString(),
+    finishedAt: Date.now(),
+    totalMs: performance.now() - ex.startMs,
+    received: { method: req.method ?? ex.method, url: req.url ?? ex.path, headers: req.headers },
+    req: { headers: { host: req.headers.host } },
+    conn: ex.conn,
+    listener: ex.listener,
+    method: ex.method,
+    path: ex.path,
+    requestHeaders: ex.requestHeaders,
+    requestAuth: ex.requestAuth,
+    route: ex.route,
+    clusterId: ex.clusterId,
+    upstreamHost: ex.upstreamHost,
+    attempts: ex.attempts,
+    status: ex.status,
+    flag: ex.flag,
+    details: ex.details,
+    grpcStatus: ex.grpcStatus,
+    upstreamMs: ex.upstreamServiceTimeMs,
+    authzRecord: authzRecordOf(ex),
+  };
+}
+
+/** The trace of `ex`, once its response is over (built at once: /debug/tap streams it immediately). */
+export function buildDecisionTrace(ex: HttpExchange, id: number): DecisionTrace {
+  return traceFromSeed(traceSeedOf(ex, id));
+}
+
+export function traceFromSeed(seed: TraceSeed): DecisionTrace {
+  const route = seed.route;
+  const sp = seed.listener.servicePort;
+  const auth: RequestAuth | undefined = seed.requestAuth;
+  const h = seed.received.headers;
+  return {
+    id: seed.id,
+    time: new Date(seed.finishedAt).toISOString(),
     request: {
-      method: ex.req.method ?? ex.method,
-      authority: headerOf(ex.req.headers[':authority'] ?? ex.req.headers.host),
-      path: redactPath(ex.req.url ?? ex.path),
-      headers: redactHeaders(ex.req.headers),
+      method: seed.received.method,
+      authority: headerOf(h[':authority'] ?? h.host),
+      path: redactPath(seed.received.url),
+      headers: redactHeaders(h),
     },
-    source: { address: ex.conn.remoteAddress, principal: ex.conn.peerPrincipal },
-    listener: ex.listener.key,
-    service: ex.listener.service.key,
+    source: { address: seed.conn.remoteAddress, principal: seed.conn.peerPrincipal },
+    listener: seed.listener.key,
+    service: seed.listener.service.key,
     port: { name: sp.name, port: sp.port, protocol: sp.protocol },
     route: route === undefined ? undefined : { name: route.name, httpRoute: route.route, rule: route.ruleIndex, match: route.matchIndex, matchSpec: route.matchSpec },
-    backend: { cluster: ex.clusterId, endpoint: ex.upstreamHost, attempts: ex.attempts },
-    authorization: policyTraces(ex),
-    extAuthz: authzRecordOf(ex)?.extAuthz ?? [],
+    backend: { cluster: seed.clusterId, endpoint: seed.upstreamHost, attempts: seed.attempts },
+    authorization: policyTraces(seed),
+    extAuthz: seed.authzRecord?.extAuthz ?? [],
     jwt: auth === undefined ? undefined : { principal: auth.principal, audiences: auth.audiences },
-    response: { status: ex.status, flags: ex.flag ?? '-', details: ex.details, grpcStatus: ex.grpcStatus },
+    response: { status: seed.status, flags: seed.flag ?? '-', details: seed.details, grpcStatus: seed.grpcStatus },
     timings: {
-      totalMs: Math.round((performance.now() - ex.startMs) * 100) / 100,
-      upstreamMs: ex.upstreamServiceTimeMs,
+      totalMs: Math.round(seed.totalMs * 100) / 100,
+      upstreamMs: seed.upstreamMs,
     },
   };
 }
@@ -85,7 +145,7 @@ export function buildDecisionTrace(ex: HttpExchange, id: number): DecisionTrace 
  * it (its rules are pure predicates over the connection and request headers). The deciding policy comes
  * from the response details when RBAC denied, so the trace names the same rule Envoy's details do.
  */
-function policyTraces(ex: HttpExchange): PolicyTrace[] {
+function policyTraces(ex: TraceSeed): PolicyTrace[] {
   const rbac = ex.listener.servicePort.filters.find((f): f is RbacFilter => f instanceof RbacFilter);
   if (rbac === undefined || rbac.policies.length === 0) return [];
   const input = AuthzInput.forRequest(ex);

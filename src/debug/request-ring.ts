@@ -1,6 +1,7 @@
-// A bounded ring of the most recent decision traces (`/debug/requests`): fixed capacity, O(1) insert,
-// the oldest overwritten. Queries filter by service, status and limit, newest first.
-import type { DecisionTrace } from './decision-trace.js';
+// A bounded ring of the most recent requests (`/debug/requests`): fixed capacity, O(1) insert, the oldest
+// overwritten. It holds trace seeds (a flat copy taken when each request finished) and builds the decision
+// traces only for what a query returns, so recording costs the data path almost nothing.
+import { type DecisionTrace, type TraceSeed, traceFromSeed } from './decision-trace.js';
 
 export interface RequestQuery {
   /** `namespace/name`, or just the name. */
@@ -14,13 +15,13 @@ export const DEFAULT_RING_CAPACITY = 256;
 
 export class RequestRing {
   readonly capacity: number;
-  readonly #slots: Array<DecisionTrace | undefined>;
+  readonly #slots: Array<TraceSeed | undefined>;
   #next = 0;
   #seq = 0;
 
   constructor(capacity = DEFAULT_RING_CAPACITY) {
     this.capacity = Math.max(1, Math.floor(capacity));
-    this.#slots = new Array<DecisionTrace | undefined>(this.capacity).fill(undefined);
+    this.#slots = new Array<TraceSeed | undefined>(this.capacity).fill(undefined);
   }
 
   /** The id the next trace gets (monotonic across the process). */
@@ -28,8 +29,8 @@ export class RequestRing {
     return ++this.#seq;
   }
 
-  push(trace: DecisionTrace): void {
-    this.#slots[this.#next] = trace;
+  push(seed: TraceSeed): void {
+    this.#slots[this.#next] = seed;
     this.#next = (this.#next + 1) % this.capacity;
   }
 
@@ -41,9 +42,10 @@ export class RequestRing {
     for (let i = 1; i <= this.capacity && out.length < limit; i++) {
       const t = this.#slots[(this.#next - i + this.capacity) % this.capacity];
       if (t === undefined) break;
-      if (q.service !== undefined && t.service !== q.service && t.service.split('/')[1] !== q.service) continue;
-      if (!status(t.response.status)) continue;
-      out.push(t);
+      const service = t.listener.service;
+      if (q.service !== undefined && service.key !== q.service && service.name !== q.service) continue;
+      if (!status(t.status)) continue;
+      out.push(traceFromSeed(t));
     }
     return out;
   }

@@ -54,12 +54,15 @@ Services (VIPs served by the waypoint):
   reviews      127.10.0.2:9080   HTTPRoute: end-user=jason -> v2, else 90% v1 / 10% v2
   reviews-v1   127.10.0.3:9080
   reviews-v2   127.10.0.4:9080
-  ratings      127.10.0.5:9080   no route: load-balanced over its own endpoints
+  ratings      127.10.0.5:9080   no route: load-balanced over its own endpoints; read-only (AuthorizationPolicy)
+
+Dashboard: http://${admin}/  (live traffic, routes, policies, recent denials)
 
 Try:
   curl -s http://127.10.0.1:9080/productpage
   curl -s -H 'end-user: jason' http://127.10.0.1:9080/productpage
   for i in $(seq 20); do curl -s http://127.10.0.2:9080/ ; done | grep -o '"version":"v[12]"' | sort | uniq -c
+  curl -s -X DELETE http://127.10.0.5:9080/ratings/0                # 403: denied by bookinfo/ratings-read-only
   curl -s http://${admin}/config_dump
   curl -s http://${admin}/healthz/ready
 

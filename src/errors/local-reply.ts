@@ -5,7 +5,10 @@
 export type UpstreamFailureFlag = 'UF' | 'UC' | 'UR' | 'UT' | 'UO' | 'LR';
 
 /** Envoy's short response flags (the subset the waypoint produces). */
-export type ResponseFlag = 'NR' | 'NC' | 'UH' | UpstreamFailureFlag | 'URX' | `${UpstreamFailureFlag},URX` | 'DC' | 'DPE' | 'UAEX';
+export type ResponseFlag = 'NR' | 'NC' | 'UH' | UpstreamFailureFlag | 'URX' | `${UpstreamFailureFlag},URX` | 'DC' | 'DPE' | 'UAEX' | FaultFlag;
+
+/** Fault injection (VirtualService `fault`): `DI` delayed, `FI` aborted, both when a delayed request is then aborted. */
+export type FaultFlag = 'DI' | 'FI' | 'DI,FI';
 
 export interface LocalReply {
   readonly status: number;
@@ -19,6 +22,8 @@ export interface LocalReply {
   readonly grpcStatus?: number;
   /** Extra response fields, flat [name, value, ...] (a redirect's `location`, CORS preflight headers). */
   readonly headers?: ReadonlyArray<string>;
+  /** A direct response body given as bytes (VirtualService `body.bytes`): sent instead of `body`. */
+  readonly bodyBytes?: Buffer;
 }
 
 function reply(status: number, body: string, flag: ResponseFlag | undefined, details: string): LocalReply {
@@ -28,6 +33,8 @@ function reply(status: number, body: string, flag: ResponseFlag | undefined, det
 /** Why an upstream attempt failed before response headers, in Envoy's reset-reason words. */
 export type ResetReason =
   | 'remote connection failure'
+  /** A failed upstream TLS handshake (DestinationRule tls origination); the transport failure says why. */
+  | 'connection failure'
   | 'local connection failure'
   | 'connection termination'
   | 'connection timeout'
@@ -39,6 +46,7 @@ export type ResetReason =
 
 const RESET_FLAG: Readonly<Record<ResetReason, UpstreamFailureFlag>> = {
   'remote connection failure': 'UF',
+  'connection failure': 'UF',
   'local connection failure': 'UF',
   'connection timeout': 'UF',
   'connection termination': 'UC',
@@ -48,6 +56,12 @@ const RESET_FLAG: Readonly<Record<ResetReason, UpstreamFailureFlag>> = {
   'remote refused stream reset': 'UR',
   'protocol error': 'UR',
 };
+
+/** Envoy's details; a TLS failure also names the transport failure (`{connection_failure,TLS_error:_...}`). */
+function resetDetails(reason: ResetReason, transportFailure: string | undefined): string {
+  const tls = reason === 'connection failure' && transportFailure !== undefined ? `,${transportFailure.replace(/\s/g, '_')}` : '';
+  return `upstream_reset_before_response_started{${reason.replaceAll(' ', '_')}${tls}}`;
+}
 
 export const LocalReplies = {
   /** A route is attached but no rule matched: Gateway API requires 404. */
@@ -96,7 +110,7 @@ export const LocalReplies = {
       503,
       `upstream connect error or disconnect/reset before headers. retried and the latest reset reason: ${detail}`,
       retryLimitExceeded ? `${flag},URX` : flag,
-      `upstream_reset_before_response_started{${reason.replaceAll(' ', '_')}}`,
+      resetDetails(reason, transportFailure),
     );
   },
   /** AuthorizationPolicy denial (a DENY rule matched, or no ALLOW rule did: policyId `none`), as Envoy's RBAC filter. */
@@ -111,6 +125,39 @@ export const LocalReplies = {
   extAuthzError(status: number): LocalReply {
     return reply(status, '', 'UAEX', 'ext_authz_error');
   },
+  /** A VirtualService destination that names no Service or port: Envoy's default cluster_not_found code, 503. */
+  clusterNotFoundUnavailable: reply(503, '', 'NC', 'cluster_not_found'),
+  /** VirtualService `fault.abort`: Envoy's fault filter reply; `grpcStatus` for `abort.grpcStatus` (gRPC clients get it). */
+  faultAbort(status: number, grpcStatus: number | undefined, delayed: boolean): LocalReply {
+    const flag: FaultFlag = delayed ? 'DI,FI' : 'FI';
+    return Object.freeze({ status, body: 'fault filter abort', flag, details: 'fault_filter_abort', ...(grpcStatus === undefined ? {} : { grpcStatus }) });
+  },
+  /** VirtualService `directResponse`: the status and body as configured, no flag (Envoy's direct_response). */
+  directResponse(status: number, body: string, bytes: Buffer | undefined): LocalReply {
+    return Object.freeze({ status, body, flag: undefined, details: 'direct_response', ...(bytes === undefined ? {} : { bodyBytes: bytes }) });
+  },
+  /**
+   * A Wasm plugin that cannot run (module not fetched yet, fetch failed, module rejected by the runtime) with
+   * failStrategy FAIL_CLOSE: Envoy's wasm filter answers 503 with an empty body and details `wasm_fail_stream`
+   * (gRPC: UNAVAILABLE, the 503 mapping), as in Envoy's YamlLoadFromRemoteSuccessBadcode test.
+   */
+  wasmFailStream: reply(503, '', undefined, 'wasm_fail_stream'),
+  /** A request body held for a body-phase filter outgrew the buffer limit (Envoy's 413). */
+  requestPayloadTooLarge: reply(413, 'Payload Too Large', undefined, 'request_payload_too_large'),
+  /**
+   * proxy_send_local_response: the plugin's `details` become the response-code details (whitespace as `_`),
+   * `wasm_local_reply` without any; grpc_status -1 maps it from the HTTP status.
+   */
+  wasmLocalReply(status: number, details: string, body: string, headers: ReadonlyArray<string>, grpcStatus: number): LocalReply {
+    return Object.freeze({
+      status: status >= 100 && status <= 999 ? status : 500,
+      body,
+      flag: undefined,
+      details: details === '' ? 'wasm_local_reply' : details.replace(/\s/g, '_'),
+      ...(headers.length > 0 ? { headers: Object.freeze([...headers]) } : {}),
+      ...(grpcStatus >= 0 && grpcStatus <= 16 ? { grpcStatus } : {}),
+    });
+  },
   /** Path normalization rejected the request path (e.g. an encoded NUL, `%00`). */
   pathNormalizationFailed: reply(400, '', undefined, 'path_normalization_failed'),
   upstreamReset(reason: ResetReason, transportFailure: string | undefined): LocalReply {
@@ -119,7 +166,7 @@ export const LocalReplies = {
       503,
       `upstream connect error or disconnect/reset before headers. reset reason: ${detail}`,
       RESET_FLAG[reason],
-      `upstream_reset_before_response_started{${reason.replaceAll(' ', '_')}}`,
+      resetDetails(reason, transportFailure),
     );
   },
 } as const;

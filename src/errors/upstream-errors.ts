@@ -1,5 +1,6 @@
 // Classifies upstream client errors (undici, sockets) into Envoy reset reasons where they are created.
 import type { ResetReason } from './local-reply.js';
+import { tlsFailureReason } from '../upstream/tls/tls-errors.js';
 
 export interface UpstreamFailure {
   readonly reason: ResetReason;
@@ -17,6 +18,9 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
   const code = errorCode(err);
   const connectText = SYSCALL_TEXT[code];
   if (connectText !== undefined) return { reason: 'remote connection failure', transportFailure: connectText };
+  // DestinationRule TLS origination: a failed handshake or certificate check (upstream/tls/tls-errors.ts).
+  const tlsText = tlsFailureReason(code);
+  if (tlsText !== undefined) return { reason: 'connection failure', transportFailure: tlsText };
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ETIMEDOUT':

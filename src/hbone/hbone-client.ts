@@ -8,6 +8,7 @@ import type { IdentitySource } from '../security/certs/identity-source.js';
 import { spiffeIdOfSan } from '../security/certs/spiffe-id.js';
 import { buffersOnly } from './buffer-writes.js';
 import { DEFAULT_KEEPALIVE, keepAlive, type KeepaliveOptions } from './h2-keepalive.js';
+import { HboneStats } from './hbone-stats.js';
 
 /** Who the destination must be: its namespace, and its service account when known (from its Pod). */
 export interface ExpectedPeer {
@@ -48,6 +49,8 @@ interface PooledSession {
   readonly session: ClientHttp2Session;
   /** Session and socket: a gracefully closing session only ends its socket. */
   readonly destroy: () => void;
+  /** The TLS socket, once created (byte counts for metrics). */
+  readonly socket: () => tls.TLSSocket | undefined;
   active: number;
   idle: NodeJS.Timeout | undefined;
 }
@@ -56,7 +59,8 @@ export class HboneClient {
   readonly #options: HboneClientOptions;
   readonly #pools = new Map<string, PooledSession[]>();
   #closed = false;
-  sessionsOpened = 0;
+  /** Outbound tunnel counters (waypoint_hbone_* metrics, direction="outbound"). */
+  readonly stats = new HboneStats();
 
   constructor(options: HboneClientOptions) {
     this.#options = options;
@@ -77,14 +81,22 @@ export class HboneClient {
     buffersOnly(stream);
     stream.on('error', () => undefined);
     const timer = setTimeout(() => stream.destroy(new HboneConnectError('ETIMEDOUT', `HBONE CONNECT to ${host}:${target.port} timed out`)), this.#options.connectTimeoutMs);
+    let answered = false;
+    let established = false;
     stream.once('response', (headers) => {
       clearTimeout(timer);
+      answered = true;
       const status = Number(headers[':status']);
-      if (status === 200) stream.emit('connect');
-      else stream.destroy(new HboneConnectError('ERR_HBONE_CONNECT_REFUSED', `HBONE CONNECT to ${host}:${target.port} answered ${status}`));
+      this.stats.connectResponse(status);
+      if (status !== 200) return void stream.destroy(new HboneConnectError('ERR_HBONE_CONNECT_REFUSED', `HBONE CONNECT to ${host}:${target.port} answered ${status}`));
+      established = true;
+      this.stats.streamOpened();
+      stream.emit('connect');
     });
     stream.once('close', () => {
       clearTimeout(timer);
+      if (!answered) this.stats.connectFailures++;
+      else if (established) this.stats.streamClosed();
       pooled.active--;
       if (pooled.active === 0 && !pooled.session.destroyed) {
         pooled.idle = setTimeout(() => pooled.session.close(), this.#options.idleTimeoutMs);
@@ -160,14 +172,46 @@ export class HboneClient {
       settings: { enablePush: false },
       maxSessionMemory: 10,
     });
-    this.sessionsOpened++;
-    session.on('error', () => undefined);
-    const pooled: PooledSession = { session, active: 0, idle: undefined, destroy: () => {
+    const stats = this.stats;
+    stats.sessionsOpened++;
+    let connected = false;
+    session.once('connect', () => (connected = true));
+    session.on('error', (err: NodeJS.ErrnoException) => {
+      // A handshake that failed: the destination's identity (checkPeer) or TLS itself.
+      if (!connected) stats.refuse(err.code === 'ERR_HBONE_PEER_IDENTITY' ? 'peer_identity' : err.code ?? 'tls_error');
+    });
+    session.once('close', () => stats.sessionClosed(socket));
+    const pooled: PooledSession = { session, active: 0, idle: undefined, socket: () => socket, destroy: () => {
       session.destroy();
       socket?.destroy();
     } };
-    keepAlive(session, o.keepalive, () => socket?.destroy());
+    keepAlive(session, o.keepalive, () => {
+      stats.keepaliveTimeouts++;
+      socket?.destroy();
+    });
     return pooled;
+  }
+
+  /** TLS bytes of the open tunnel connections so far (closed ones are in `stats`). */
+  openBytes(): { received: number; sent: number } {
+    let received = 0;
+    let sent = 0;
+    for (const list of this.#pools.values()) {
+      for (const p of list) {
+        const socket = p.socket();
+        if (socket === undefined || p.session.closed || p.session.destroyed) continue;
+        received += socket.bytesRead;
+        sent += socket.bytesWritten;
+      }
+    }
+    return { received, sent };
+  }
+
+  /** Tunnel connections open now. */
+  get openSessions(): number {
+    let n = 0;
+    for (const list of this.#pools.values()) for (const p of list) if (!p.session.closed && !p.session.destroyed) n++;
+    return n;
   }
 
   /** Closes every tunnel connection. */

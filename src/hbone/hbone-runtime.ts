@@ -8,6 +8,7 @@ import type { IdentityFiles } from '../security/certs/identity.js';
 import { IdentitySource } from '../security/certs/identity-source.js';
 import type { SpiffeId } from '../security/certs/spiffe-id.js';
 import { DEFAULT_CLIENT_OPTIONS, HboneClient } from './hbone-client.js';
+import { HboneMetrics } from './hbone-metrics.js';
 import { DEFAULT_SERVER_LIMITS, HboneServer, type HboneServerLimits } from './hbone-server.js';
 import { HboneUpstreams } from './upstream-tunnels.js';
 
@@ -35,6 +36,8 @@ export class HboneRuntime {
   readonly identity: IdentitySource;
   readonly client: HboneClient;
   readonly upstreams: HboneUpstreams;
+  /** waypoint_hbone_* families for /stats/prometheus (hbone-metrics.ts). */
+  readonly metrics: HboneMetrics;
   readonly #settings: HboneSettings;
   readonly #log: Logger;
   #server: HboneServer | undefined;
@@ -52,6 +55,14 @@ export class HboneRuntime {
       ...(settings.limits?.keepalive === undefined ? {} : { keepalive: settings.limits.keepalive }),
     });
     this.upstreams = new HboneUpstreams(this.client);
+    const client = this.client;
+    this.metrics = new HboneMetrics({
+      inbound: () => {
+        const server = this.#server;
+        return server === undefined ? undefined : { stats: server.stats, openBytes: () => server.openBytes() };
+      },
+      outbound: { stats: client.stats, openBytes: () => client.openBytes() },
+    });
   }
 
   /** Loads and watches the identity; binds the inbound listener when `address` is given. Throws on failure. */

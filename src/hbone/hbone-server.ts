@@ -13,6 +13,7 @@ import { buffersOnly } from './buffer-writes.js';
 import { parseForwardedFor } from './forwarded.js';
 import { DEFAULT_KEEPALIVE, keepAlive, type KeepaliveOptions } from './h2-keepalive.js';
 import { HboneStats } from './hbone-stats.js';
+import { exclusiveDataPlaneListen } from '../cluster/listen-mode.js';
 
 export interface HboneServerLimits {
   /** SETTINGS_MAX_CONCURRENT_STREAMS per connection (Istio: 100). */
@@ -98,7 +99,7 @@ export class HboneServer {
   listen(host: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#tls.once('error', reject);
-      this.#tls.listen({ host, port, exclusive: true }, () => {
+      this.#tls.listen({ host, port, exclusive: exclusiveDataPlaneListen }, () => {
         this.#tls.off('error', reject);
         this.#tls.on('error', (err) => this.#deps.log('warn', 'HBONE listener error', { error: err.message }));
         resolve();
@@ -144,7 +145,10 @@ export class HboneServer {
     this.#sessions.add(session);
     this.stats.sessionsOpened++;
     session.on('error', () => undefined);
-    session.once('close', () => this.#sessions.delete(session));
+    session.once('close', () => {
+      this.#sessions.delete(session);
+      this.stats.sessionClosed(peer.socket);
+    });
     keepAlive(session, this.#deps.limits.keepalive, () => {
       this.stats.keepaliveTimeouts++;
       peer.socket.destroy();
@@ -161,9 +165,10 @@ export class HboneServer {
     const authority = parseAuthority(headers[':authority']);
     if (authority === undefined) return this.#refuse(stream, 400, 'the CONNECT authority must be an IP address and port');
     if (this.#draining) return this.#refuse(stream, 503, 'the waypoint is shutting down');
-    if (!this.#deps.serves(authority.key)) return this.#refuse(stream, 404, `no Service served by this waypoint at ${authority.key}`);
+    if (!this.#deps.serves(authority.key)) return this.#refuse(stream, 404, `no Service or workload served by this waypoint at ${authority.key}`);
     const ctx = this.#context(peer, authority.key, headers);
     stream.respond({ ':status': 200 }, { waitForTrailers: false });
+    this.stats.connectResponse(200);
     buffersOnly(stream);
     this.stats.streamOpened();
     stream.once('close', () => this.stats.streamClosed());
@@ -189,7 +194,7 @@ export class HboneServer {
   }
 
   #refuse(stream: ServerHttp2Stream, status: number, reason: string): void {
-    this.stats.connectRefused(status);
+    this.stats.connectResponse(status);
     if (stream.destroyed || stream.closed) return;
     const body = `${reason}\n`;
     stream.respond({ ':status': status, 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), server: 'istio-envoy' });
@@ -215,6 +220,19 @@ export class HboneServer {
       this.#peers.get(s)?.socket.destroy();
     }
     this.#sessions.clear();
+  }
+
+  /** TLS bytes of the open tunnel connections so far (closed ones are in `stats`). */
+  openBytes(): { received: number; sent: number } {
+    let received = 0;
+    let sent = 0;
+    for (const s of this.#sessions) {
+      const socket = this.#peers.get(s)?.socket;
+      if (socket === undefined) continue;
+      received += socket.bytesRead;
+      sent += socket.bytesWritten;
+    }
+    return { received, sent };
   }
 
   get openSessions(): number {

@@ -2,6 +2,7 @@
 // reconciled against every new snapshot (new keys bound, removed keys stop accepting; open connections stay).
 import net from 'node:net';
 import type { Snapshot } from '../config/snapshot.js';
+import { exclusiveDataPlaneListen } from '../cluster/listen-mode.js';
 
 export interface BindFailure {
   readonly key: string;
@@ -47,7 +48,7 @@ export class VipListenerSet {
     const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket, key));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: address, port, exclusive: true }, () => {
+      server.listen({ host: address, port, exclusive: exclusiveDataPlaneListen }, () => {
         server.off('error', reject);
         server.on('error', () => undefined);
         this.#servers.set(key, server);

@@ -17,7 +17,7 @@ import { pickBackend, type Random } from '../upstream/load-balancer.js';
 import type { ConnectionTable } from './connection-context.js';
 import { connectionTokens, upstreamRequestHeaders } from './headers.js';
 import { type ExchangeObserver, HttpExchange } from './http-exchange.js';
-import { upstreamProtocolFor } from './grpc-protocol.js';
+import { clusterUpstreamProtocol } from '../upstream/upstream-protocol.js';
 import { selectRoute } from './http-router.js';
 import { UpstreamRequest } from './upstream-request.js';
 import { DEFAULT_UPSTREAM_POLICY, type UpstreamPolicy } from './upstream-policy.js';
@@ -125,7 +125,7 @@ export class HttpProxy {
     if (action === undefined) return ex.reply(LocalReplies.routeNotFound);
     if (action.kind === 'direct') return ex.reply(LocalReplies.direct(action.status, action.details));
     const target = pickBackend(action.backends, this.#deps.random);
-    if (target === undefined || target.kind === 'invalid') return ex.reply(LocalReplies.clusterNotFound);
+    if (target === undefined || target.kind === 'invalid') return ex.reply(target?.kind === 'invalid' && target.unavailable === true ? LocalReplies.clusterNotFoundUnavailable : LocalReplies.clusterNotFound);
     const policy = action.policy ?? DEFAULT_UPSTREAM_POLICY;
     const filters = target.filters;
     if (filters === undefined || filters.length === 0) return this.#upstream(ex, target.cluster, policy);
@@ -139,8 +139,9 @@ export class HttpProxy {
   #upstream(ex: HttpExchange, cluster: ClusterConfig, policy: UpstreamPolicy): void {
     if (ex.done) return;
     ex.clusterId = cluster.id;
-    const protocol = upstreamProtocolFor(cluster.protocol, ex.req.httpVersionMajor);
     const tunnel = 'socket' in ex.req ? this.#upgrades.get(ex.req as IncomingMessage) : undefined;
+    // The port's protocol, unless a DestinationRule says otherwise (h2UpgradePolicy, useClientProtocol).
+    const protocol = clusterUpstreamProtocol(cluster, ex.req.httpVersionMajor, tunnel !== undefined);
     ex.forward(new UpstreamRequest(ex, cluster, protocol, policy, this.#deps, tunnel));
   }
 

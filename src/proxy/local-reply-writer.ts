@@ -12,9 +12,9 @@ export function writeLocalReply(res: DownstreamResponse, reply: LocalReply): voi
     res.destroy();
     return;
   }
-  const body = reply.body;
+  const body = reply.bodyBytes ?? reply.body;
   const extra = reply.headers ?? NO_FIELDS;
-  if (body === '') {
+  if (body.length === 0) {
     writeResponseHead(res, reply.status, ['content-length', '0', 'server', 'istio-envoy', ...extra]);
     res.end();
     return;
@@ -22,7 +22,7 @@ export function writeLocalReply(res: DownstreamResponse, reply: LocalReply): voi
   // A reply that brings its own content-type (an ext-authz denial) keeps it instead of text/plain.
   const typed = extra.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-type');
   writeResponseHead(res, reply.status, [
-    'content-length', String(Buffer.byteLength(body)),
+    'content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.length),
     ...(typed ? NO_FIELDS : ['content-type', 'text/plain']),
     'server', 'istio-envoy',
     ...extra,

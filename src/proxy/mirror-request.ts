@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { MirrorTarget } from '../filters/route/request-mirror.js';
 import type { EndpointRegistry } from '../upstream/endpoint-registry.js';
 import { pickEndpoint, type Random } from '../upstream/load-balancer.js';
-import { upstreamProtocolFor } from './grpc-protocol.js';
+import { clusterUpstreamProtocol } from '../upstream/upstream-protocol.js';
 
 export interface MirrorRequest {
   readonly target: MirrorTarget;
@@ -38,7 +38,7 @@ export function sendMirror(m: MirrorRequest, endpoints: EndpointRegistry, random
   const sink = new MirrorSink(endpoint, m.timeoutMs, m.body);
   const opts = { path: m.path, method: m.method, headers, body: m.body };
   try {
-    if (upstreamProtocolFor(m.target.cluster.protocol, m.downstreamMajor) === 'h2') endpoint.h2.dispatch(opts, sink);
+    if (clusterUpstreamProtocol(m.target.cluster, m.downstreamMajor, false) === 'h2') endpoint.h2.dispatch(opts, sink);
     else endpoint.pool.dispatch(opts, sink);
   } catch {
     sink.settle();

@@ -17,6 +17,22 @@ export interface RetryPolicy {
   /** Base backoff interval and its cap (Envoy: 25 ms and 10 × base unless configured). */
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
+  /**
+   * VirtualService `retries.retryOn` conditions beyond status codes (Envoy's retry_on); absent: connect failures
+   * and refused streams are retried, and gRPC CANCELLED / UNAVAILABLE (Istio's default policy).
+   */
+  readonly retryOn?: RetryConditions;
+}
+
+export interface RetryConditions {
+  /** `connect-failure` (and `5xx`, `gateway-error`, `reset`, which include it). */
+  readonly connectFailure: boolean;
+  /** `refused-stream` (also covered by `reset`, `5xx`, `gateway-error`). */
+  readonly refusedStream: boolean;
+  /** `reset`, `5xx`, `gateway-error`: any failure before response headers, even after the request was sent. */
+  readonly reset: boolean;
+  /** `grpc-status` values retried (`cancelled` 1, `deadline-exceeded` 4, `resource-exhausted` 8, `internal` 13, `unavailable` 14). */
+  readonly grpcStatuses: ReadonlySet<string>;
 }
 
 export interface UpstreamPolicy {
@@ -72,6 +88,7 @@ const GRPC_UNAVAILABLE = '14';
 export function retriableResponse(policy: RetryPolicy, status: number, headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
   if (policy.statusCodes.has(status)) return true;
   const grpc = headers['grpc-status'];
+  if (policy.retryOn !== undefined) return typeof grpc === 'string' && policy.retryOn.grpcStatuses.has(grpc);
   return grpc === GRPC_UNAVAILABLE || grpc === GRPC_CANCELLED;
 }
 
@@ -81,9 +98,17 @@ export function retriableResponse(policy: RetryPolicy, status: number, headers: 
  * after the request was sent is not retried (Gateway API: "SHOULD NOT retry by default on failures
  * where the request may have been processed").
  */
-export function retriableFailure(failure: UpstreamFailure): boolean {
+export function retriableFailure(failure: UpstreamFailure, policy?: RetryPolicy): boolean {
+  const on = policy?.retryOn;
+  if (on !== undefined) {
+    // Envoy never retries a circuit-breaker overflow.
+    if (on.reset) return failure.reason !== 'overflow';
+    if (failure.reason === 'remote refused stream reset') return on.refusedStream;
+    return on.connectFailure && CONNECT_FAILURES.has(failure.reason);
+  }
   switch (failure.reason) {
     case 'remote connection failure':
+    case 'connection failure':
     case 'local connection failure':
     case 'connection timeout':
     case 'remote refused stream reset':
@@ -92,6 +117,8 @@ export function retriableFailure(failure: UpstreamFailure): boolean {
       return false;
   }
 }
+
+const CONNECT_FAILURES: ReadonlySet<string> = new Set(['remote connection failure', 'connection failure', 'local connection failure', 'connection timeout']);
 
 /**
  * Delay before retry number `retry` (1-based): exponential from the base, with jitter, capped. GEP-1731

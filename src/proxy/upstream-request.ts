@@ -16,6 +16,8 @@ import { REPLAY_LIMIT_BYTES, ReplayBody } from './replay-body.js';
 import { type AttemptOwner, type ResponseHeaders, UpstreamAttempt } from './upstream-attempt.js';
 import { backoffMs, retriableFailure, retriableResponse, type UpstreamPolicy, withExpectedTimeout } from './upstream-policy.js';
 import type { WebSocketTunnel } from './websocket-tunnel.js';
+import { pendingOverflow, retryBudgetKey } from '../upstream/cluster-limits.js';
+import { cookieToGenerate, type GeneratedCookie, withSetCookie } from '../upstream/lb/hash-cookie.js';
 
 export interface UpstreamDeps {
   readonly endpoints: EndpointRegistry;
@@ -48,6 +50,10 @@ export class UpstreamRequest implements UpstreamHandle, AttemptOwner {
   #over = false;
   /** A DestinationRule circuit-breaker slot is held until #end(). */
   #holdsSlot = false;
+  /** A DestinationRule maxRetries budget slot is held from the first retry until #end(). */
+  #holdsRetry = false;
+  /** consistentHash httpCookie with ttl: the cookie generated for this request, set on its response. */
+  #cookie: GeneratedCookie | undefined = undefined;
   #deadline = 0;
   #requestTimer: NodeJS.Timeout | undefined = undefined;
   #perTryTimer: NodeJS.Timeout | undefined = undefined;
@@ -74,7 +80,7 @@ export class UpstreamRequest implements UpstreamHandle, AttemptOwner {
       this.#holdsSlot = true;
     }
     // Attempts never get the downstream request itself: an aborted attempt would destroy it.
-    if (requestHasBody(ex.req)) this.#body = new ReplayBody(ex.req, policy.retry.numRetries > 0 ? REPLAY_LIMIT_BYTES : 0);
+    if (requestHasBody(ex.req)) this.#body = new ReplayBody(ex.requestBody(), policy.retry.numRetries > 0 ? REPLAY_LIMIT_BYTES : 0);
     if (policy.requestTimeoutMs > 0) {
       // As Envoy's route timeout, it runs from the end of the downstream request (the spec allows this:
       // "MAY choose to start the timeout after the entire request stream has been received").
@@ -108,7 +114,7 @@ export class UpstreamRequest implements UpstreamHandle, AttemptOwner {
     this.#body?.release();
     const ex = this.#ex;
     ex.upstreamStartMs = attempt.startMs;
-    ex.onResponseStart(controller, status, headers);
+    ex.onResponseStart(controller, status, this.#cookie === undefined ? headers : withSetCookie(headers, this.#cookie.setCookie));
     // Envoy flags a response passed through after the retries ran out with URX.
     if (limitReached) ex.flag = 'URX';
     return true;
@@ -134,9 +140,9 @@ export class UpstreamRequest implements UpstreamHandle, AttemptOwner {
     }
     const failure = classifyUpstreamError(err);
     if (this.#cluster.outlier !== undefined) this.#deps.endpoints.outliers.record(this.#cluster.outlier, this.#endpointKeys(), attempt.endpoint.key, { kind: 'connect-failure' });
-    if (retriableFailure(failure) && this.#canRetry()) return this.#retry(attempt, RETRYING);
+    if (retriableFailure(failure, this.#policy.retry) && this.#canRetry()) return this.#retry(attempt, RETRYING);
     this.#end();
-    const limitReached = retriableFailure(failure) && this.#retries >= this.#policy.retry.numRetries && this.#policy.retry.numRetries > 0;
+    const limitReached = retriableFailure(failure, this.#policy.retry) && this.#retries >= this.#policy.retry.numRetries && this.#policy.retry.numRetries > 0;
     this.#ex.reply(this.#retries === 0
       ? LocalReplies.upstreamReset(failure.reason, failure.transportFailure)
       : LocalReplies.upstreamResetRetried(failure.reason, failure.transportFailure, limitReached));
@@ -159,6 +165,12 @@ export class UpstreamRequest implements UpstreamHandle, AttemptOwner {
     if (endpoint === undefined) {
       this.#end();
       ex.reply(LocalReplies.noHealthyUpstream);
+      return;
+    }
+    // DestinationRule http1MaxPendingRequests: no free connection and the cluster's wait queue is full.
+    if (this.#protocol === 'h1' && pendingOverflow(this.#cluster, this.#deps.endpoints, endpoint)) {
+      this.#end();
+      ex.reply(LocalReplies.overflow);
       return;
     }
     const body = this.#body === undefined ? null : this.#body.attempt() ?? null;
@@ -188,7 +200,13 @@ export class UpstreamRequest implements UpstreamHandle, AttemptOwner {
     const { endpoints, random } = this.#deps;
     const tried = this.#tried;
     // DestinationRule consistentHash reads the request; retries do not use the previous-hosts predicate then (Istio).
-    if (this.#cluster.lb?.kind === 'hash') return pickEndpoint(this.#cluster, endpoints, random, { headers: this.#ex.requestHeaders, path: this.#ex.path, sourceIp: this.#ex.conn.remoteAddress });
+    if (this.#cluster.lb?.kind === 'hash') {
+      const ex = this.#ex;
+      const conn = ex.conn;
+      this.#cookie ??= cookieToGenerate(this.#cluster.lb, ex.requestHeaders, conn);
+      const input = { headers: ex.requestHeaders, path: ex.path, sourceIp: conn.remoteAddress };
+      return pickEndpoint(this.#cluster, endpoints, random, this.#cookie === undefined ? input : { ...input, generatedCookie: this.#cookie.value });
+    }
     let endpoint = pickEndpoint(this.#cluster, endpoints, random);
     if (tried !== undefined) {
       for (let i = 1; i < HOST_SELECTION_ATTEMPTS && endpoint !== undefined && tried.has(endpoint.key); i++) endpoint = pickEndpoint(this.#cluster, endpoints, random);
@@ -197,7 +215,16 @@ export class UpstreamRequest implements UpstreamHandle, AttemptOwner {
   }
 
   #canRetry(): boolean {
-    return !this.#over && !this.#ex.done && this.#retries < this.#policy.retry.numRetries && (this.#body === undefined || this.#body.replayable);
+    return !this.#over && !this.#ex.done && this.#retries < this.#policy.retry.numRetries && (this.#body === undefined || this.#body.replayable) && this.#retryBudget();
+  }
+
+  /** DestinationRule maxRetries: retries outstanding per cluster; past it no more retries (Envoy's retry overflow). */
+  #retryBudget(): boolean {
+    const max = this.#cluster.upstream?.pool.maxRetries;
+    if (max === undefined || this.#holdsRetry) return true;
+    if (!this.#deps.endpoints.breakers.tryAcquire(retryBudgetKey(this.#cluster), max)) return false;
+    this.#holdsRetry = true;
+    return true;
   }
 
   /** Drops `attempt` and schedules the next one after the backoff. */
@@ -283,6 +310,7 @@ export class UpstreamRequest implements UpstreamHandle, AttemptOwner {
     if (this.#over) return;
     this.#over = true;
     if (this.#holdsSlot) this.#deps.endpoints.breakers.release(this.#cluster.id);
+    if (this.#holdsRetry) this.#deps.endpoints.breakers.release(retryBudgetKey(this.#cluster));
     this.#clearPerTry();
     if (this.#requestTimer !== undefined) clearTimeout(this.#requestTimer);
     if (this.#backoffTimer !== undefined) clearTimeout(this.#backoffTimer);

@@ -1,12 +1,15 @@
-// Runtime state of upstream endpoints, kept outside the snapshot and keyed by the stable `ip:port` id:
+// Runtime state of upstream endpoints, kept outside the snapshot and keyed by the stable `ip:port` id (plus the
+// cluster's DestinationRule pool/TLS settings id when it has them, endpoint-pools.ts):
 // the HTTP/1.1 keep-alive pool, the HTTP/2 pool (h2-pool.ts) and the active-request count the load balancer reads.
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { EndpointConfig, Snapshot } from '../config/snapshot.js';
 import { LbRuntime } from './lb/lb-runtime.js';
 import { CircuitBreakers } from './circuit-breaker.js';
 import { OutlierDetectors } from './outlier/outlier-detector.js';
 import { DEFAULT_H2_POOL_OPTIONS, H2Pool, type H2PoolOptions } from './h2-pool.js';
 import { type EndpointTunnel, type PoolConnector, transportOf, type UpstreamTunnels } from '../hbone/upstream-tunnels.js';
+import { http1Pool, http2PoolOverrides } from './endpoint-pools.js';
+import type { UpstreamSettings } from './upstream-settings.js';
 
 export class EndpointState {
   readonly key: string;
@@ -18,27 +21,17 @@ export class EndpointState {
   readonly tunnel: EndpointTunnel | undefined;
   readonly #endpoint: EndpointConfig;
   readonly #options: PoolOptions;
+  readonly #upstream: UpstreamSettings | undefined;
   #h2: H2Pool | undefined = undefined;
 
-  constructor(endpoint: EndpointConfig, options: PoolOptions) {
+  constructor(endpoint: EndpointConfig, options: PoolOptions, upstream?: UpstreamSettings) {
     this.key = endpoint.key;
     this.#endpoint = endpoint;
     this.#options = options;
-    const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
+    this.#upstream = upstream;
     this.transport = transportOf(endpoint);
     this.tunnel = endpoint.hbone === undefined ? undefined : options.tunnels?.forEndpoint(endpoint);
-    this.pool = new Pool(`http://${host}:${endpoint.port}`, {
-      ...(this.tunnel === undefined ? (options.connect === undefined ? {} : { connect: options.connect }) : { connect: this.tunnel.connect }),
-      connections: null,
-      pipelining: 1,
-      connectTimeout: options.connectTimeoutMs,
-      keepAliveTimeout: options.idleTimeoutMs,
-      keepAliveMaxTimeout: options.idleTimeoutMs,
-      // Streams can be long-lived; timeouts are the route's business, not the pool's.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      strictContentLength: false,
-    });
+    this.pool = http1Pool(endpoint, options, this.tunnel, upstream);
   }
 
   /** The multiplexed HTTP/2 pool, for clusters whose port speaks http2/grpc/h2c; created on first use. */
@@ -48,6 +41,9 @@ export class EndpointState {
       connectTimeoutMs: this.#options.connectTimeoutMs,
       idleTimeoutMs: this.#options.idleTimeoutMs,
       ...this.#options.h2,
+      ...(this.tunnel === undefined ? {} : { dial: this.tunnel.open }),
+      // DestinationRule connectionPool and tls of the cluster (endpoint-pools.ts).
+      ...http2PoolOverrides(this.#endpoint, this.tunnel, this.#upstream),
     });
     return this.#h2;
   }
@@ -89,23 +85,30 @@ export class EndpointRegistry {
     this.#options = options;
   }
 
-  /** The state for an endpoint, created on first use. */
-  get(endpoint: EndpointConfig): EndpointState {
-    let state = this.#states.get(endpoint.key);
+  /**
+   * The state for an endpoint, created on first use. A cluster with DestinationRule pool or TLS settings gets
+   * pools of its own for the endpoint (keyed by the settings' id), as Envoy keeps pools per cluster and host.
+   */
+  get(endpoint: EndpointConfig, upstream?: UpstreamSettings): EndpointState {
+    const id = stateId(endpoint, upstream);
+    let state = this.#states.get(id);
     if (state === undefined || state.transport !== transportOf(endpoint)) {
       // Joining or leaving the ambient mesh changes how the same ip:port is reached: new pool, old one drains.
       if (state !== undefined) void state.close();
-      state = new EndpointState(endpoint, this.#options);
-      this.#states.set(endpoint.key, state);
+      state = new EndpointState(endpoint, this.#options, upstream);
+      this.#states.set(id, state);
     }
     return state;
   }
 
-  /** After a swap: endpoints no longer in any cluster are closed once their in-flight requests finish. */
+  /** After a swap: endpoints no longer in any cluster (with these settings) are closed once their in-flight requests finish. */
   reconcile(snapshot: Snapshot): void {
     const live = new Set<string>();
-    for (const cluster of snapshot.clusters.values()) for (const e of cluster.endpoints) live.add(e.key);
+    for (const cluster of snapshot.clusters.values()) for (const e of cluster.endpoints) live.add(stateId(e, cluster.upstream));
+    // Workload-addressed listeners (src/hbone/workload-listeners.ts) pin an endpoint of their own cluster.
+    for (const l of snapshot.listeners.values()) if (l.tunnelOnly === true) for (const e of l.servicePort.cluster.endpoints) live.add(stateId(e, undefined));
     this.lb.retain(new Set(snapshot.clusters.keys()));
+    this.lb.track(snapshot.clusters.values());
     for (const [key, state] of this.#states) {
       if (live.has(key)) continue;
       this.#states.delete(key);
@@ -136,4 +139,8 @@ export class EndpointRegistry {
     this.#states.clear();
     await Promise.all(pools);
   }
+}
+
+function stateId(endpoint: EndpointConfig, upstream: UpstreamSettings | undefined): string {
+  return upstream === undefined ? endpoint.key : `${endpoint.key}|${upstream.id}`;
 }

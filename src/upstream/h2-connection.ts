@@ -2,6 +2,7 @@
 // from the peer's SETTINGS_MAX_CONCURRENT_STREAMS, GOAWAY draining, PING liveness and idle close.
 import http2 from 'node:http2';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface H2ConnectionOptions {
   readonly connectTimeoutMs: number;
@@ -11,6 +12,14 @@ export interface H2ConnectionOptions {
   readonly pingIntervalMs: number;
   /** A PING unanswered for this long closes the connection (its streams fail). */
   readonly pingTimeoutMs: number;
+  /**
+   * Opens the transport instead of a TCP connection: an HBONE tunnel stream for ambient endpoints. It must
+   * emit `connect` once usable (the CONNECT was answered 200); node:http2 wraps a non-socket Duplex in a
+   * JSStreamSocket and starts the session at once, so readiness waits for that event as well.
+   */
+  readonly dial?: () => Duplex;
+  /** DestinationRule connectionPool.http.maxConcurrentStreams: streams opened per connection at most. */
+  readonly maxConcurrentStreams?: number;
 }
 
 /** Streams assumed allowed before the peer's SETTINGS arrive (RFC 9113 §6.5.2 recommends at least 100). */
@@ -44,13 +53,26 @@ export class H2Connection {
   #idleTimer: NodeJS.Timeout | undefined = undefined;
   #pingTimer: NodeJS.Timeout | undefined = undefined;
   #pingOutstanding = false;
+  /** A dialled transport (HBONE tunnel) that has not emitted `connect` yet; the session waits for it. */
+  #transportPending = false;
+  #sessionConnected = false;
 
   constructor(host: string, port: number, options: H2ConnectionOptions, events: H2ConnectionEvents) {
     this.#options = options;
     this.#events = events;
     const authority = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.session = http2.connect(authority, {
-      createConnection: () => net.connect({ host, port, noDelay: true }),
+      createConnection: () => {
+        const dial = options.dial;
+        if (dial === undefined) return net.connect({ host, port, noDelay: true });
+        const transport = dial();
+        this.#transportPending = true;
+        transport.once('connect', () => {
+          this.#transportPending = false;
+          if (this.#sessionConnected) this.#onConnect();
+        });
+        return transport;
+      },
       settings: { enablePush: false },
       // Memory per connection is bounded; beyond it nghttp2 answers ENHANCE_YOUR_CALM.
       maxSessionMemory: 32,
@@ -58,7 +80,10 @@ export class H2Connection {
     this.#connectTimer = setTimeout(() => this.#fail(Object.assign(new Error('upstream connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })), options.connectTimeoutMs);
     this.#connectTimer.unref();
     const s = this.session;
-    s.once('connect', this.#onConnect);
+    s.once('connect', () => {
+      this.#sessionConnected = true;
+      if (!this.#transportPending) this.#onConnect();
+    });
     s.on('remoteSettings', this.#onSettings);
     s.on('goaway', this.#onGoaway);
     s.on('error', this.#fail);
@@ -69,7 +94,7 @@ export class H2Connection {
   get capacity(): number {
     if (this.state === 'draining' || this.state === 'closed' || this.session.closed || this.session.destroyed) return 0;
     const limit = this.state === 'ready' ? this.session.remoteSettings.maxConcurrentStreams ?? INITIAL_STREAM_LIMIT : INITIAL_STREAM_LIMIT;
-    return Math.min(limit, INITIAL_STREAM_LIMIT * 10) - this.active;
+    return Math.min(limit, INITIAL_STREAM_LIMIT * 10, this.#options.maxConcurrentStreams ?? Infinity) - this.active;
   }
 
   streamOpened(): void {

@@ -103,7 +103,9 @@ export class H2Request implements Dispatcher.DispatchController {
     this.#phase = 'sent';
     stream.on('response', this.#onResponse);
     stream.on('trailers', this.#onTrailers);
-    stream.on('data', this.#onData);
+    // 'data' is listened to only once the response headers are in (#onResponse): node:http2 emits
+    // 'response' on the next tick, and over a Duplex that is not a socket (an HBONE tunnel stream) the
+    // first DATA frame of the same read can be emitted before it; read earlier, it would be dropped.
     stream.once('end', this.#onEnd);
     stream.on('error', this.#onStreamError);
     stream.once('close', this.#onClose);
@@ -205,6 +207,7 @@ export class H2Request implements Dispatcher.DispatchController {
     this.#phase = 'response';
     this.#replay = null;
     this.#handler.onResponseStart?.(this, statusOf(headers), fromH2Headers(headers), '');
+    this.#stream?.on('data', this.#onData);
     // A HEADERS frame that ends the stream is the whole response (gRPC "Trailers-Only").
     if ((flags & NGHTTP2_FLAG_END_STREAM) !== 0) this.#onEnd();
   };

@@ -4,13 +4,14 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 import { type Backend, startBackend } from '../harness/backends.js';
 import { meshPreamble, serviceYaml, vipRange } from '../harness/config.js';
 import { createPki, type Svid, type TestPki } from '../harness/hbone-certs.js';
 import { hboneConnect, openTunnel, requestThrough, tunnelRequest } from '../harness/hbone-client.js';
 import { type HboneMesh, startHboneMesh } from '../harness/hbone-mesh.js';
-import { connectHeaders, FRAME, rawPeer, rstStream } from '../harness/hbone-raw.js';
+import { connectHeaders, FRAME, frame, rawPeer, rstStream } from '../harness/hbone-raw.js';
 import { waitFor } from '../harness/mesh.js';
 
 const vip = vipRange();
@@ -50,7 +51,7 @@ before(async () => {
   }, {
     settings: {
       trustForwardedFrom: ['spiffe://cluster.local/ns/istio-system/*'],
-      limits: { keepalive: { intervalMs: 200, timeoutMs: 600 } },
+      limits: { keepalive: { intervalMs: 200, timeoutMs: 600 }, handshakeTimeoutMs: 500 },
     },
   });
 });
@@ -157,3 +158,72 @@ for (const c of forwarded) {
     }
   });
 }
+
+/** Resolves true once `socket` closes, false if it is still open after `ms`. */
+function closesWithin(socket: net.Socket, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (socket.destroyed) return resolve(true);
+    const timer = setTimeout(() => resolve(false), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+test('silent connections and a ClientHello that never completes are closed by the handshake timeout; tunnels keep working', async () => {
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < 50; i++) {
+    const s = net.connect(mesh.hbone.port, mesh.hbone.host);
+    s.on('error', () => undefined);
+    s.resume();
+    sockets.push(s);
+  }
+  // A real ClientHello cut after its first bytes (record header and handshake type only).
+  const partial = net.connect(mesh.hbone.port, mesh.hbone.host);
+  partial.on('error', () => undefined);
+  partial.resume();
+  partial.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc]));
+  sockets.push(partial);
+  await othersStillServed();
+  const closed = await Promise.all(sockets.map((s) => closesWithin(s, 5000)));
+  assert.equal(closed.filter(Boolean).length, sockets.length, 'every stalled handshake was closed (handshake timeout 500 ms)');
+  await othersStillServed();
+});
+
+test('bytes that are not HTTP/2 after a valid handshake end that connection only', async () => {
+  const socket = tls.connect({ host: mesh.hbone.host, port: mesh.hbone.port, ca: pki.ca.certPem, cert: sleep.certPem, key: sleep.keyPem, ALPNProtocols: ['h2'], checkServerIdentity: () => undefined });
+  socket.on('error', () => undefined);
+  await new Promise<void>((r) => socket.once('secureConnect', () => r()));
+  socket.resume(); // read what the waypoint sends (its SETTINGS, then GOAWAY), so its close is seen
+  socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n' + 'A'.repeat(8192));
+  assert.ok(await closesWithin(socket, 5000), 'the connection was closed, not left hanging');
+  await othersStillServed();
+});
+
+test('a CONNECT with an oversized header list is refused without opening a tunnel', async () => {
+  const peer = await rawPeer(mesh.hbone.host, mesh.hbone.port, { ca: pki.ca.certPem, cert: sleep.certPem, key: sleep.keyPem });
+  let closed = false;
+  void peer.closed.then(() => (closed = true));
+  const authority = `${vip(1)}:80`;
+  const connectWith = (streamId: number, pads: number): Buffer => {
+    const fields: Buffer[] = [Buffer.from([0x00, 7]), Buffer.from(':method'), Buffer.from([7]), Buffer.from('CONNECT')];
+    fields.push(Buffer.from([0x00, 10]), Buffer.from(':authority'), Buffer.from([authority.length]), Buffer.from(authority));
+    for (let i = 0; i < pads; i++) {
+      const name = `x-pad-${String(i).padStart(3, '0')}`;
+      fields.push(Buffer.from([0x00, name.length]), Buffer.from(name), Buffer.from([100]), Buffer.alloc(100, 97));
+    }
+    return frame(FRAME.HEADERS, 0x4 /* END_HEADERS */, streamId, Buffer.concat(fields));
+  };
+  // Control: the same encoding with 10 extra fields opens a tunnel (answered with HEADERS 200).
+  const accepted = stats().streamsTotal;
+  peer.send(connectWith(1, 10));
+  await waitFor(() => stats().streamsTotal > accepted, 5000);
+  // 100 fields of ~110 bytes: past the 64-pair limit.
+  const before = stats().streamsTotal;
+  peer.send(connectWith(3, 100));
+  await waitFor(() => closed || peer.resets.length > 0 || (peer.received.get(FRAME.GOAWAY) ?? 0) > 0, 5000);
+  assert.equal(stats().streamsTotal, before, 'the oversized CONNECT was not accepted');
+  peer.socket.destroy();
+  await othersStillServed();
+});

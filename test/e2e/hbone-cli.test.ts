@@ -90,7 +90,7 @@ test('run --cert/--key/--trust-bundle serves HBONE; request calls a Service thro
     const missing = await cli(['request', '--cert', path.join(dir, 'sleep-cert.pem'), '--key', path.join(dir, 'sleep-key.pem'), '--trust-bundle', path.join(ca, 'ca-cert.pem'),
       '--via', `127.0.0.1:${hbone}`, 'GET', `http://${vip(9)}/`]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /refused the tunnel to .*: 404 no Service served by this waypoint/);
+    assert.match(missing.stderr, /refused the tunnel to .*: 404 no Service or workload served by this waypoint/);
   } finally {
     child.kill('SIGTERM');
     await exited;

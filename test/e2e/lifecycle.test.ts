@@ -46,7 +46,8 @@ function runWaypoint(args: string[]): Proc {
 }
 
 async function waitReady(admin: number, proc: Proc): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  // Generous: `run` starts one worker per core by default (src/cluster), slow on a busy machine.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const res = await request('127.0.0.1', admin, { path: '/healthz/ready' }).catch(() => undefined);
     if (res?.status === 200) return;

@@ -10,7 +10,7 @@ import { analyzeCommand } from '../../src/cli/analyze-command.js';
 
 const CASES_DIR = fileURLToPath(new URL('../../../test/golden-analyze/cases/', import.meta.url));
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
-const EXPECTED_CASES = ['classic-apis', 'clean', 'unbound'];
+const EXPECTED_CASES = ['classic-apis', 'clean', 'unbound', 'virtual-services'];
 
 test('the analyze golden suite holds every expected case', () => {
   assert.deepEqual(readdirSync(CASES_DIR).sort(), EXPECTED_CASES);

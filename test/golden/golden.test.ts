@@ -17,7 +17,7 @@ const DEMO_DIR = fileURLToPath(new URL('../../../examples/demo/', import.meta.ur
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
 
 /** Every case the suite is expected to hold, so a deleted or misnamed directory fails loudly. */
-const EXPECTED_CASES = ['bad-input', 'consumer-routes', 'demo', 'enrollment', 'gateway-parent', 'no-waypoint', 'precedence', 'route-filters', 'weights'];
+const EXPECTED_CASES = ['bad-input', 'consumer-routes', 'demo', 'enrollment', 'gateway-parent', 'no-waypoint', 'precedence', 'route-filters', 'virtual-service', 'wasm-plugins', 'weights'];
 
 interface CaseOptions {
   readonly waypoint: string | undefined;

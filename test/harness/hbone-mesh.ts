@@ -16,6 +16,8 @@ export interface HboneRecord {
   readonly flag: string | undefined;
   readonly upstreamHost: string | undefined;
   readonly conn: ConnectionContext;
+  /** Envoy's response code details (e.g. `rbac_access_denied_matched_policy[...]`). */
+  readonly details: string;
 }
 
 export interface HboneMesh {
@@ -62,7 +64,7 @@ export async function startHboneMesh(pki: TestPki, files: Readonly<Record<string
     connectTimeoutMs: options.connectTimeoutMs ?? 2000,
     log: silentLogger,
     random: Math.random,
-    observer: (ex: HttpExchange) => records.push({ status: ex.status, flag: ex.flag, upstreamHost: ex.upstreamHost, conn: ex.conn }),
+    observer: (ex: HttpExchange) => records.push({ status: ex.status, flag: ex.flag, upstreamHost: ex.upstreamHost, conn: ex.conn, details: ex.details }),
   });
   try {
     await waypoint.start();

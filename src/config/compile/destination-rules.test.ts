@@ -27,15 +27,16 @@ const cases = [
     lb: [['apps/a', 80, 'random'], ['apps/a', 90, 'round-robin']] as const, diags: [],
   },
   {
-    name: 'subsets, connectionPool, SIMPLE tls, PASSTHROUGH and cookie ttl are reported; the rest applies',
+    name: 'subsets and PASSTHROUGH are reported, SIMPLE tls without caCertificates noted; the rest applies',
     text: svc('a') + dr('r', '  host: a.apps.svc.cluster.local\n  subsets: [{name: v1, labels: {version: v1}}]\n  trafficPolicy:\n    connectionPool: {tcp: {maxConnections: 1}, http: {http2MaxRequests: 5}}\n    tls: {mode: SIMPLE}\n    loadBalancer: {simple: PASSTHROUGH}\n    portLevelSettings:\n    - port: {number: 90}\n      loadBalancer: {consistentHash: {httpCookie: {name: s, ttl: 10s}}}'),
     lb: [['apps/a', 80, 'least-request'], ['apps/a', 90, 'hash']] as const,
     diags: [
       'warning subsets-unsupported DestinationRule apps/r spec.subsets',
-      'warning not-yet-applied DestinationRule apps/r spec.trafficPolicy.connectionPool.tcp.maxConnections',
-      'warning not-yet-applied DestinationRule apps/r spec.trafficPolicy.tls.mode',
       'warning unsupported-field DestinationRule apps/r spec.trafficPolicy.loadBalancer.simple',
-      'warning not-yet-applied DestinationRule apps/r spec.trafficPolicy.portLevelSettings[0].loadBalancer.consistentHash.httpCookie.ttl',
+      'info tls-origination DestinationRule apps/r spec.trafficPolicy.tls.caCertificates',
+      // Undeclared ports: TLS goes on their HTTP traffic only (reported once per port).
+      'warning not-yet-applied DestinationRule apps/r spec.trafficPolicy.tls',
+      'warning not-yet-applied DestinationRule apps/r spec.trafficPolicy.tls',
     ],
   },
   {

@@ -1,7 +1,7 @@
 // Which waypoint a Service uses: `istio.io/use-waypoint` on the Service, else on its Namespace.
 // "Resource-level label overrides namespace label"; the value `none` opts out.
-import type { ServiceSpec } from '../model/core.js';
-import type { Valid, ValidResources } from '../validate/validate.js';
+import type { RawResource } from '../resource.js';
+import type { ValidResources } from '../validate/validate.js';
 
 export const USE_WAYPOINT = 'istio.io/use-waypoint';
 export const USE_WAYPOINT_NAMESPACE = 'istio.io/use-waypoint-namespace';
@@ -12,7 +12,8 @@ export interface Enrollment {
   readonly source: 'service' | 'namespace' | 'none';
 }
 
-export function enrollmentOf(svc: Valid<ServiceSpec>, resources: ValidResources): Enrollment {
+/** For a Service; a Pod carries the same labels for its workload traffic (src/hbone/workload-listeners.ts). */
+export function enrollmentOf(svc: { readonly raw: RawResource }, resources: ValidResources): Enrollment {
   const own = svc.raw.metadata.labels;
   if (own[USE_WAYPOINT] !== undefined) return fromLabels(own, svc.raw.metadata.namespace, 'service');
   const ns = resources.namespaces.get(svc.raw.metadata.namespace);

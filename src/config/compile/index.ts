@@ -5,20 +5,25 @@ import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../model/mesh-config.js';
 import type { JwksResolver } from '../../security/jwt/jwks-resolver.js';
 import { jwtAuthnStage } from '../../security/jwt/jwt-filter-stage.js';
 import { compileAuthorization } from '../../security/authz/compile-authorization.js';
+import { addWorkloadListeners } from '../../hbone/workload-listeners.js';
 import type { RawResource } from '../resource.js';
 import type { ClusterConfig, ListenerConfig, ServiceConfig, Snapshot, WaypointRef } from '../snapshot.js';
 import type { ConfigStatus, GatewayStatus, ServiceBindingStatus } from '../status.js';
 import { condition } from '../status.js';
 import { validateResources, type ValidResources } from '../validate/validate.js';
 import { destinationRulePolicies } from './destination-rules.js';
+import type { TlsFiles } from '../../upstream/tls/tls-files.js';
 import { enrollmentOf } from './enrollment.js';
 import { compileHttpRoutes, type HttpRouteContext, type RankedEntry } from './http-routes.js';
 import { compileGrpcRoutes, conflictedHttpRouteStatuses } from './grpc-routes.js';
 import { compileL4Routes, type HttpClaim } from './l4-routes.js';
 import type { FilterStage } from './port-filters.js';
 import { buildClusters, buildServiceConfig } from './services.js';
+import { VirtualServiceRoutes } from './virtual-services.js';
 import { TelemetryCompiler } from './telemetry.js';
+import { compileWasmPlugins, type WasmCompileOptions, type WasmSnapshot } from './wasm-plugins.js';
 import { selectWaypoint, waypointGatewayStatus } from './waypoint.js';
+import { compileDecisionHeader } from '../../proxy/decision-header-config.js';
 
 export interface CompileOptions {
   /** `namespace/name` of the waypoint Gateway to serve (`--waypoint`). */
@@ -32,6 +37,10 @@ export interface CompileOptions {
    * only passes the reference, all fetching happens at request time. Absent (validate, goldens): fails closed.
    */
   readonly jwks?: JwksResolver;
+  /** Contents of the TLS files DestinationRules name, read before compiling (upstream/tls/tls-files.ts). */
+  readonly tlsFiles?: TlsFiles;
+  /** Wasm module states (fetched outside compile) and the proxy-wasm host; absent (validate, goldens): modules pending. */
+  readonly wasm?: WasmCompileOptions;
 }
 
 export type CompileResult = (
@@ -48,17 +57,19 @@ const LOOPBACK = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 export function compile(raw: ReadonlyArray<RawResource>, options: CompileOptions): CompileResult {
   const validated = validateResources(raw);
   const diagnostics: Diagnostic[] = [...validated.diagnostics];
-  return { ...compileValid(validated.resources, options, diagnostics, validated.rejected), rejected: validated.rejected };
+  // DestinationRules whose TLS files are unusable are rejected during compile (appended by destinationRulePolicies).
+  const rejected: RawResource[] = [...validated.rejected];
+  return { ...compileValid(validated.resources, options, diagnostics, rejected), rejected };
 }
 
 type Compiled =
   | { readonly ok: true; readonly snapshot: Snapshot; readonly diagnostics: ReadonlyArray<Diagnostic> }
   | { readonly ok: false; readonly diagnostics: ReadonlyArray<Diagnostic>; readonly status: ConfigStatus };
 
-function compileValid(resources: ValidResources, options: CompileOptions, diagnostics: Diagnostic[], rejected: ReadonlyArray<RawResource>): Compiled {
+function compileValid(resources: ValidResources, options: CompileOptions, diagnostics: Diagnostic[], rejected: RawResource[]): Compiled {
   const selection = selectWaypoint(resources.gateways, options.waypoint);
   const waypointKey = selection.ok ? selection.gateway.key : undefined;
-  const clusters = buildClusters(resources, options.clusterDomain, destinationRulePolicies(resources, options.clusterDomain, diagnostics));
+  const clusters = buildClusters(resources, options.clusterDomain, destinationRulePolicies(resources, options.clusterDomain, diagnostics, { tlsFiles: options.tlsFiles, rejected }));
   const bindings = new Map<string, string | undefined>();
   for (const svc of resources.services.values()) bindings.set(svc.key, enrollmentOf(svc, resources).waypoint);
   const routeContext: HttpRouteContext = {
@@ -89,6 +100,7 @@ function compileValid(resources: ValidResources, options: CompileOptions, diagno
   const listeners = new Map<string, ListenerConfig>();
   const serviceStatus: ServiceBindingStatus[] = [];
   let telemetry: TelemetryCompiler | undefined;
+  let wasm: WasmSnapshot | undefined;
   // AuthorizationPolicy: attachment, status and the CUSTOM / RBAC port stages (src/security/authz).
   const authz = compileAuthorization({
     policies: resources.authorizationPolicies, rejected: rejected.filter((r) => r.kind === 'AuthorizationPolicy'),
@@ -102,18 +114,29 @@ function compileValid(resources: ValidResources, options: CompileOptions, diagno
     telemetry = new TelemetryCompiler({ resources, mesh: options.mesh ?? DEFAULT_MESH_CONFIG, waypoint: selection.gateway, clusters, clusterDomain: options.clusterDomain }, diagnostics);
     const gatewayEntries: RankedEntry[] = [];
     for (const a of routes.attachments) if (a.target.kind === 'gateway' && a.target.gateway === waypointKey) gatewayEntries.push(...a.entries);
+    const wasmStages = compileWasmPlugins(resources.wasmPlugins, { resources, waypoint: selection.gateway, rootNamespace: (options.mesh ?? DEFAULT_MESH_CONFIG).rootNamespace }, options.wasm, diagnostics);
     // Port-level filter stages in Istio's waypoint order (see port-filters.ts); each compiles its policies once.
     const stages: FilterStage[] = [
       // Tracing first: in Envoy it belongs to the connection manager and wraps every HTTP filter.
       telemetry.tracingStage,
       // CUSTOM ext-authz and AUTHN-phase plugins go before JWT authn; AUTHZ plugins and RBAC after it.
       authz.customStage,
+      wasmStages.authn,
       jwtAuthnStage({
         resources, policies: resources.requestAuthentications, waypoint: selection.gateway,
         rootNamespace: (options.mesh ?? DEFAULT_MESH_CONFIG).rootNamespace, resolver: options.jwks,
       }, diagnostics),
+      wasmStages.authz,
       authz.rbacStage,
+      // WasmPlugin STATS then UNSPECIFIED_PHASE plugins (Istio: after RBAC, before the stats filter and the router).
+      wasmStages.stats,
+      wasmStages.unspecified,
     ];
+    // VirtualService routing for served Services without Gateway API routes (virtual-services.ts).
+    const virtualServices = new VirtualServiceRoutes({
+      virtualServices: resources.virtualServices, services: resources.services, cluster: (key, port) => clusters.get(key)?.get(port),
+      clusterDomain: options.clusterDomain, waypointNamespace: selection.gateway.raw.metadata.namespace,
+    }, diagnostics);
     for (const svc of [...resources.services.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
       const bound = bindings.get(svc.key);
       // GEP-1294: ExternalName Services "SHOULD NOT be allowed as parentRefs"; the waypoint does not serve them.
@@ -123,10 +146,14 @@ function compileValid(resources: ValidResources, options: CompileOptions, diagno
         diagnostics.push(resourceDiagnostic(svc.raw, 'warning', 'unsupported-service', ['spec', 'type'], 'ExternalName Services are not served by a waypoint'));
       }
       if (!served) continue;
-      const config = buildServiceConfig(svc, clusters, routes.attachments, gatewayEntries, options.clusterDomain, stages, diagnostics, l4Routes.attachments, grpcRoutes);
+      const config = virtualServices.apply(buildServiceConfig(svc, clusters, routes.attachments, gatewayEntries, options.clusterDomain, stages, diagnostics, l4Routes.attachments, grpcRoutes));
       services.set(svc.key, config);
       addListeners(config, listeners, diagnostics, svc.raw);
     }
+    // Workload-addressed HBONE traffic (Pods using this waypoint, waypoint-for workload/all): src/hbone/workload-listeners.ts.
+    addWorkloadListeners({ resources, waypointKey: selection.gateway.key, waypointLabels: selection.gateway.raw.metadata.labels, clusters: clusters.values(), services, stages }, listeners, diagnostics);
+    virtualServices.finish();
+    wasm = wasmStages.snapshot();
   } else {
     diagnostics.push({ severity: 'error', code: 'no-waypoint', resource: undefined, file: undefined, doc: undefined, line: undefined, path: undefined, message: selection.message });
   }
@@ -134,6 +161,8 @@ function compileValid(resources: ValidResources, options: CompileOptions, diagno
     routes: [...httpStatuses, ...grpcRoutes.statuses, ...l4Routes.statuses], gateways, services: serviceStatus,
     ...(authz.statuses.length === 0 ? {} : { authorizationPolicies: authz.statuses }),
   });
+  // Opt-in x-waypoint-decision header (src/proxy/decision-header-config.ts).
+  const decisionHeader = selection.ok ? compileDecisionHeader(selection.gateway.raw, diagnostics) : undefined;
   const sorted = sortDiagnostics(diagnostics);
   if (!selection.ok) return { ok: false, diagnostics: sorted, status };
   const allClusters = new Map<string, ClusterConfig>();
@@ -150,6 +179,8 @@ function compileValid(resources: ValidResources, options: CompileOptions, diagno
     ...(telemetry === undefined ? {} : { telemetry: telemetry.build(services, allClusters) }),
     pathNormalization: (options.mesh ?? DEFAULT_MESH_CONFIG).pathNormalization.normalization,
     ...(authz.dump.length === 0 ? {} : { authorization: authz.dump }),
+    ...(wasm === undefined ? {} : { wasm }),
+    ...(decisionHeader === undefined ? {} : { decisionHeader }),
   });
   return { ok: true, snapshot, diagnostics: sorted };
 }

@@ -2,6 +2,8 @@
 // checks the Gateway API CRDs make with CEL and the ones the spec leaves to the controller. A list that
 // cannot be applied as written makes the rule answer 500 (a filter "MUST NOT be skipped") and is reported.
 import { CorsFilter } from '../../filters/route/cors.js';
+import { DirectResponseFilter } from '../../filters/route/direct-response.js';
+import { FaultInjectionFilter } from '../../filters/route/fault-injection.js';
 import { validOrigin } from '../../filters/route/cors-origin.js';
 import { HeaderEdits } from '../../filters/route/header-edits.js';
 import { PathModifier } from '../../filters/route/path-modifier.js';
@@ -260,5 +262,6 @@ function required<T>(value: T | undefined): T {
 export function describeFilters(chain: FilterChain): unknown[] {
   return chain.map((f) => (f instanceof RequestMirrorFilter
     ? { name: f.name, cluster: f.target.cluster.id, fraction: `${f.target.numerator}/${f.target.denominator}` }
-    : f.name));
+    // VirtualService fault injection and direct responses show their settings.
+    : f instanceof FaultInjectionFilter || f instanceof DirectResponseFilter ? f.describe() : f.name));
 }

@@ -56,6 +56,13 @@ export function describePolicy(p: UpstreamPolicy): Record<string, unknown> {
       codes: [...p.retry.statusCodes].sort((a, b) => a - b),
       backoff: `${p.retry.backoffBaseMs}ms`,
       ...(p.retry.onPerTryTimeout ? { onPerTryTimeout: true } : {}),
+      // VirtualService retryOn conditions besides status codes (absent: Istio's default ones).
+      ...(p.retry.retryOn === undefined ? {} : {
+        retryOn: {
+          connectFailure: p.retry.retryOn.connectFailure, refusedStream: p.retry.retryOn.refusedStream, reset: p.retry.retryOn.reset,
+          grpcStatuses: [...p.retry.retryOn.grpcStatuses].sort(),
+        },
+      }),
     },
   };
 }

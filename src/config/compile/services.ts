@@ -41,6 +41,7 @@ export function buildClusters(resources: ValidResources, clusterDomain: string, 
         ...(policy?.lb === undefined ? {} : { lb: compileLb(policy.lb, endpoints) }),
         ...(policy?.maxRequests === undefined ? {} : { maxRequests: policy.maxRequests }),
         ...(policy?.outlier === undefined ? {} : { outlier: policy.outlier }),
+        ...(policy?.upstream === undefined ? {} : { upstream: policy.upstream }),
       }));
     }
     out.set(svc.key, ports);

@@ -1,5 +1,5 @@
-// DestinationRule (networking.istio.io v1/v1beta1): the schema. On a waypoint it applies to the destination
-// Service's clusters; this waypoint applies `loadBalancer` and reports the rest as not yet applied (compile/destination-rules.ts).
+// DestinationRule (networking.istio.io v1/v1beta1): the schema and Istio's admission checks. On a waypoint it
+// applies to the destination Service's clusters (compile/destination-rules*.ts say which fields are enforced).
 import { z } from 'zod';
 import { type Diagnostic, resourceDiagnostic } from '../diagnostics.js';
 import type { FieldPath, RawResource } from '../resource.js';
@@ -29,7 +29,12 @@ export const loadBalancerSpec = z.strictObject({
   consistentHash: consistentHash.optional(),
   localityLbSetting: z.record(z.string(), z.unknown()).optional(),
   warmupDurationSecs: duration.optional(),
-  warmup: z.record(z.string(), z.unknown()).optional(),
+  /** Supersedes warmupDurationSecs (Istio 1.24+): window, starting weight and curve of slow start. */
+  warmup: z.strictObject({
+    duration: duration,
+    minimumPercent: z.number().min(0).max(100).optional(),
+    aggression: z.number().min(1).optional(),
+  }).optional(),
 });
 export type LoadBalancerSpec = z.infer<typeof loadBalancerSpec>;
 
@@ -40,7 +45,7 @@ export const connectionPoolSpec = z.strictObject({
   tcp: z.strictObject({
     maxConnections: count.optional(),
     connectTimeout: duration.optional(),
-    tcpKeepalive: z.record(z.string(), z.unknown()).optional(),
+    tcpKeepalive: z.strictObject({ probes: count.optional(), time: duration.optional(), interval: duration.optional() }).optional(),
     maxConnectionDuration: duration.optional(),
     idleTimeout: duration.optional(),
   }).optional(),
@@ -72,11 +77,25 @@ export const outlierDetectionSpec = z.strictObject({
 });
 export type OutlierDetectionSpec = z.infer<typeof outlierDetectionSpec>;
 
+/** ClientTLSSettings: TLS the proxy originates to the backend. File fields are paths read outside compile. */
+export const clientTlsSpec = z.strictObject({
+  mode: z.enum(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']).optional(),
+  clientCertificate: z.string().optional(),
+  privateKey: z.string().optional(),
+  caCertificates: z.string().optional(),
+  credentialName: z.string().optional(),
+  subjectAltNames: z.array(z.string().min(1)).optional(),
+  sni: z.string().optional(),
+  insecureSkipVerify: z.boolean().optional(),
+  caCrl: z.string().optional(),
+});
+export type ClientTlsSpec = z.infer<typeof clientTlsSpec>;
+
 const trafficPolicyFields = {
   loadBalancer: loadBalancerSpec.optional(),
   connectionPool: connectionPoolSpec.optional(),
   outlierDetection: outlierDetectionSpec.optional(),
-  tls: opaque,
+  tls: clientTlsSpec.optional(),
   proxyProtocol: opaque,
   tunnel: opaque,
   retryBudget: opaque,
@@ -108,10 +127,39 @@ export function checkDestinationRule(res: RawResource, spec: DestinationRuleSpec
   const tp = spec.trafficPolicy;
   if (tp === undefined) return true;
   let ok = checkLb(res, tp.loadBalancer, ['spec', 'trafficPolicy', 'loadBalancer'], out);
+  ok = checkTls(res, tp.tls, ['spec', 'trafficPolicy', 'tls'], out) && ok;
   tp.portLevelSettings?.forEach((p, i) => {
     ok = checkLb(res, p.loadBalancer, ['spec', 'trafficPolicy', 'portLevelSettings', i, 'loadBalancer'], out) && ok;
+    ok = checkTls(res, p.tls, ['spec', 'trafficPolicy', 'portLevelSettings', i, 'tls'], out) && ok;
   });
   return ok;
+}
+
+/** Istio's ClientTLSSettings validation (pkg/config/validation): what each mode needs and forbids. */
+function checkTls(res: RawResource, tls: ClientTlsSpec | undefined, at: FieldPath, out: Diagnostic[]): boolean {
+  if (tls === undefined) return true;
+  const fail = (field: string, message: string): false => {
+    out.push(resourceDiagnostic(res, 'error', 'invalid-field', [...at, field], message));
+    return false;
+  };
+  const mode = tls.mode ?? 'DISABLE';
+  const files = (['clientCertificate', 'privateKey', 'caCertificates', 'caCrl'] as const).filter((f) => tls[f] !== undefined && tls[f] !== '');
+  if (mode === 'DISABLE' || mode === 'ISTIO_MUTUAL') {
+    const set = [...files, ...(tls.credentialName !== undefined && tls.credentialName !== '' ? ['credentialName'] : [])];
+    const first = set[0];
+    if (first !== undefined) return fail(first, `${first} cannot be set with tls mode ${mode} (${mode === 'ISTIO_MUTUAL' ? 'the mesh certificates are used' : 'no TLS is originated'})`);
+    return true;
+  }
+  if (tls.credentialName !== undefined && tls.credentialName !== '') {
+    const first = files[0];
+    if (first !== undefined) return fail(first, `${first} cannot be set together with credentialName (the certificates come from the Secret)`);
+    return true;
+  }
+  if (mode === 'MUTUAL') {
+    if (tls.clientCertificate === undefined || tls.clientCertificate === '') return fail('clientCertificate', 'tls mode MUTUAL needs clientCertificate and privateKey (or credentialName)');
+    if (tls.privateKey === undefined || tls.privateKey === '') return fail('privateKey', 'tls mode MUTUAL needs clientCertificate and privateKey (or credentialName)');
+  }
+  return true;
 }
 
 function checkLb(res: RawResource, lb: LoadBalancerSpec | undefined, at: FieldPath, out: Diagnostic[]): boolean {

@@ -1,6 +1,6 @@
 // The kinds this waypoint knows: the apiVersions each accepts, and the kinds recognised but not applied yet.
 
-export type AppliedKind = 'Namespace' | 'Pod' | 'Service' | 'EndpointSlice' | 'Gateway' | 'HTTPRoute' | 'ReferenceGrant' | 'TLSRoute' | 'TCPRoute' | 'GRPCRoute' | 'RequestAuthentication' | 'Telemetry' | 'AuthorizationPolicy' | 'DestinationRule';
+export type AppliedKind = 'Namespace' | 'Pod' | 'Service' | 'EndpointSlice' | 'Gateway' | 'HTTPRoute' | 'ReferenceGrant' | 'TLSRoute' | 'TCPRoute' | 'GRPCRoute' | 'RequestAuthentication' | 'Telemetry' | 'AuthorizationPolicy' | 'DestinationRule' | 'WasmPlugin' | 'VirtualService';
 
 export const APPLIED_KINDS: Readonly<Record<AppliedKind, ReadonlyArray<string>>> = {
   Namespace: ['v1'],
@@ -17,14 +17,14 @@ export const APPLIED_KINDS: Readonly<Record<AppliedKind, ReadonlyArray<string>>>
   Telemetry: ['telemetry.istio.io/v1', 'telemetry.istio.io/v1alpha1'],
   AuthorizationPolicy: ['security.istio.io/v1', 'security.istio.io/v1beta1'],
   DestinationRule: ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'],
+  WasmPlugin: ['extensions.istio.io/v1alpha1'],
+  VirtualService: ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'],
 };
 
 /** Kinds from the waypoint's API surface that are accepted but have no effect yet. */
 export const NOT_YET_APPLIED_KINDS: ReadonlySet<string> = new Set([
   'GatewayClass',
   'PeerAuthentication',
-  'WasmPlugin',
-  'VirtualService',
   'ServiceEntry',
   'WorkloadEntry',
   'Secret',

@@ -8,6 +8,8 @@ import { type EndpointSliceBody, endpointSliceBody, type ServiceSpec, serviceSpe
 import { type GatewaySpec, gatewaySpec } from '../model/gateway.js';
 import { ENVOY_FILTER_KIND, envoyFilterDiagnostic } from '../model/envoy-filter.js';
 import { checkDestinationRule, type DestinationRuleSpec, destinationRuleSpec } from '../model/destination-rule.js';
+import { checkVirtualService } from '../model/virtual-service-check.js';
+import { type VirtualServiceSpec, virtualServiceSpec } from '../model/virtual-service.js';
 import { type GRPCRouteSpec, grpcRouteSpec } from '../model/grpc-route.js';
 import { type HTTPRouteSpec, httpRouteSpec } from '../model/http-route.js';
 import { type PodSpec, podSpec } from '../model/pod.js';
@@ -16,6 +18,7 @@ import { checkRequestAuthentication, type RequestAuthenticationSpec, requestAuth
 import { type TCPRouteSpec, tcpRouteSpec } from '../model/tcp-route.js';
 import { type TelemetrySpec, telemetrySpec } from '../model/telemetry.js';
 import { type TLSRouteSpec, tlsRouteSpec } from '../model/tls-route.js';
+import { checkWasmPlugin, type WasmPluginResourceSpec, wasmPluginSpec } from '../model/wasm-plugin.js';
 import type { RawResource } from '../resource.js';
 import { APPLIED_KINDS, type AppliedKind, isAppliedKind, NOT_YET_APPLIED_KINDS } from './kinds.js';
 import { parseField } from './schema.js';
@@ -48,6 +51,10 @@ export interface ValidResources {
   readonly authorizationPolicies: ReadonlyArray<Valid<AuthorizationPolicySpec>>;
   /** DestinationRules that passed the schema and Istio's oneof checks (model/destination-rule.ts). */
   readonly destinationRules: ReadonlyArray<Valid<DestinationRuleSpec>>;
+  /** WasmPlugins that passed the schema and the cross-namespace check (model/wasm-plugin.ts). */
+  readonly wasmPlugins: ReadonlyArray<Valid<WasmPluginResourceSpec>>;
+  /** VirtualServices that passed the schema and Istio's admission checks (model/virtual-service-check.ts). */
+  readonly virtualServices: ReadonlyArray<Valid<VirtualServiceSpec>>;
 }
 
 export interface ValidationResult {
@@ -76,6 +83,8 @@ export function validateResources(raw: ReadonlyArray<RawResource>): ValidationRe
   const telemetries: Valid<TelemetrySpec>[] = [];
   const authorizationPolicies: Valid<AuthorizationPolicySpec>[] = [];
   const destinationRules: Valid<DestinationRuleSpec>[] = [];
+  const wasmPlugins: Valid<WasmPluginResourceSpec>[] = [];
+  const virtualServices: Valid<VirtualServiceSpec>[] = [];
   const seen = new Map<string, RawResource>();
   const rejected: RawResource[] = [];
 
@@ -101,7 +110,7 @@ export function validateResources(raw: ReadonlyArray<RawResource>): ValidationRe
     }
     seen.set(identity, res);
     const created = createdMs(res, diagnostics);
-    const before = namespaces.size + pods.size + services.size + gateways.size + endpointSlices.length + httpRoutes.length + referenceGrants.length + tlsRoutes.length + tcpRoutes.length + grpcRoutes.length + requestAuthentications.length + telemetries.length + authorizationPolicies.length + destinationRules.length;
+    const before = namespaces.size + pods.size + services.size + gateways.size + endpointSlices.length + httpRoutes.length + referenceGrants.length + tlsRoutes.length + tcpRoutes.length + grpcRoutes.length + requestAuthentications.length + telemetries.length + authorizationPolicies.length + destinationRules.length + wasmPlugins.length + virtualServices.length;
     switch (kind) {
       case 'Namespace':
         if (checkTopLevel(res, TOP_LEVEL_KEYS, diagnostics)) namespaces.set(key, { raw: res, spec: null, key, created });
@@ -173,11 +182,21 @@ export function validateResources(raw: ReadonlyArray<RawResource>): ValidationRe
         if (spec !== undefined && checkDestinationRule(res, spec, diagnostics)) destinationRules.push({ raw: res, spec, key, created });
         break;
       }
+      case 'WasmPlugin': {
+        const spec = parseSpec(res, wasmPluginSpec, diagnostics);
+        if (spec !== undefined && checkWasmPlugin(res, spec, diagnostics)) wasmPlugins.push({ raw: res, spec, key, created });
+        break;
+      }
+      case 'VirtualService': {
+        const spec = parseSpec(res, virtualServiceSpec, diagnostics);
+        if (spec !== undefined && checkVirtualService(res, spec, diagnostics)) virtualServices.push({ raw: res, spec, key, created });
+        break;
+      }
     }
-    const after = namespaces.size + pods.size + services.size + gateways.size + endpointSlices.length + httpRoutes.length + referenceGrants.length + tlsRoutes.length + tcpRoutes.length + grpcRoutes.length + requestAuthentications.length + telemetries.length + authorizationPolicies.length + destinationRules.length;
+    const after = namespaces.size + pods.size + services.size + gateways.size + endpointSlices.length + httpRoutes.length + referenceGrants.length + tlsRoutes.length + tcpRoutes.length + grpcRoutes.length + requestAuthentications.length + telemetries.length + authorizationPolicies.length + destinationRules.length + wasmPlugins.length + virtualServices.length;
     if (after === before) rejected.push(res);
   }
-  return { resources: { namespaces, pods, services, endpointSlices, gateways, httpRoutes, referenceGrants, tlsRoutes, tcpRoutes, grpcRoutes, requestAuthentications, telemetries, authorizationPolicies, destinationRules }, diagnostics, rejected };
+  return { resources: { namespaces, pods, services, endpointSlices, gateways, httpRoutes, referenceGrants, tlsRoutes, tcpRoutes, grpcRoutes, requestAuthentications, telemetries, authorizationPolicies, destinationRules, wasmPlugins, virtualServices }, diagnostics, rejected };
 }
 
 function reportUnapplied(res: RawResource, out: Diagnostic[]): void {

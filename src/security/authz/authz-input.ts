@@ -1,10 +1,21 @@
 // The attributes an authorization decision reads, for one HTTP request or one TCP connection.
 // Built per request/connection; derived values (parsed IPs, lower-cased host, path without query,
-// joined headers) are computed on first use only, so a policy set that never reads them costs nothing.
+// joined headers) are computed on first use only and then shared by every policy that reads them, so
+// a policy set that never reads them costs nothing and one that reads them a thousand times pays once.
 import type { ListenerConfig } from '../../config/snapshot.js';
 import type { ConnectionContext } from '../../proxy/connection-context.js';
 import type { HttpExchange, RequestAuth } from '../../proxy/http-exchange.js';
+import { AddrAttr, StrAttr } from './clause.js';
+import { headerSlotCount } from './header-slots.js';
 import { type Address, parseAddress } from './ip-match.js';
+
+/**
+ * The parts of a request authorization reads: an HttpExchange, or a detached copy of them (the debug
+ * decision trace re-evaluates policies after the exchange is gone, src/debug/decision-trace.ts).
+ */
+export type AuthzRequest = Pick<HttpExchange, 'conn' | 'listener' | 'method' | 'path' | 'requestHeaders' | 'requestAuth'> & {
+  readonly req: { readonly headers: { readonly host?: string | undefined } };
+};
 
 const UNSET = Symbol('unset');
 const STANDARD_SPIFFE = /^spiffe:\/\/[^/]+\/ns\/([^/]+)\/sa\/[^/]+$/;
@@ -18,7 +29,7 @@ export class AuthzInput {
   readonly principal: string | undefined;
   /** TLS SNI of the downstream connection, when there is one (TLS passthrough ports). */
   readonly sni: string | undefined;
-  readonly #ex: HttpExchange | undefined;
+  readonly #ex: AuthzRequest | undefined;
   #source: Address | undefined | typeof UNSET = UNSET;
   #remote: Address | undefined | typeof UNSET = UNSET;
   #destination: Address | undefined | typeof UNSET = UNSET;
@@ -26,8 +37,16 @@ export class AuthzInput {
   #host: string | undefined | typeof UNSET = UNSET;
   #body: string | undefined | typeof UNSET = UNSET;
   #namespace: string | undefined | typeof UNSET = UNSET;
+  #hostLower: string | undefined | typeof UNSET = UNSET;
+  #head: string | undefined | typeof UNSET = UNSET;
+  #pathHead: string | undefined | typeof UNSET = UNSET;
+  #headers: Array<string | undefined | typeof UNSET> | undefined;
+  /** The JWT principal `iss`/`sub` were split from (requestAuth is read live: JWT authn may run after CUSTOM). */
+  #splitFrom: string | undefined;
+  #issuer: string | undefined;
+  #subject: string | undefined;
 
-  private constructor(http: boolean, conn: ConnectionContext, listener: ListenerConfig, ex: HttpExchange | undefined, sni: string | undefined) {
+  private constructor(http: boolean, conn: ConnectionContext, listener: ListenerConfig, ex: AuthzRequest | undefined, sni: string | undefined) {
     this.http = http;
     this.conn = conn;
     this.listener = listener;
@@ -36,7 +55,7 @@ export class AuthzInput {
     this.#ex = ex;
   }
 
-  static forRequest(ex: HttpExchange): AuthzInput {
+  static forRequest(ex: AuthzRequest): AuthzInput {
     return new AuthzInput(true, ex.conn, ex.listener, ex, undefined);
   }
 
@@ -57,6 +76,43 @@ export class AuthzInput {
       this.#namespace = m === null ? undefined : m[1];
     }
     return this.#namespace;
+  }
+
+  /**
+   * The first three segments of the principal body (`<td>/ns/<ns>` for a standard identity): the key
+   * policies are indexed by (see rule-index.ts). Undefined without a SPIFFE peer.
+   */
+  get principalHead(): string | undefined {
+    if (this.#head === UNSET) this.#head = principalHeadOf(this.principalBody);
+    return this.#head;
+  }
+
+  /** A string attribute by number, for `Str` clauses. */
+  str(attr: StrAttr): string | undefined {
+    switch (attr) {
+      case StrAttr.PrincipalBody:
+        return this.principalBody;
+      case StrAttr.HostLower:
+        return this.hostLower;
+      case StrAttr.Method:
+        return this.method;
+      case StrAttr.Sni:
+        return this.sni;
+      default:
+        return this.requestAuth?.presenter;
+    }
+  }
+
+  /** An address attribute by number, for `Cidr` clauses. */
+  address(attr: AddrAttr): Address | undefined {
+    switch (attr) {
+      case AddrAttr.Source:
+        return this.sourceAddress;
+      case AddrAttr.Remote:
+        return this.remoteAddress;
+      default:
+        return this.destinationAddress;
+    }
   }
 
   get destinationPort(): number {
@@ -116,10 +172,41 @@ export class AuthzInput {
     return this.#path;
   }
 
-  /** `:authority` (the Host header), as received; matchers lower-case it themselves. */
+  /** The path up to its second `/` (`/api/v1/x` → `/api`): the key policies are indexed by. */
+  get pathHead(): string | undefined {
+    if (this.#pathHead === UNSET) {
+      const p = this.path;
+      this.#pathHead = p === undefined ? undefined : pathHeadOf(p);
+    }
+    return this.#pathHead;
+  }
+
+  /** `:authority` (the Host header), as received (`hosts` match `hostLower`). */
   get host(): string | undefined {
     if (this.#host === UNSET) this.#host = this.#ex?.requestHeaders.get('host') ?? this.#ex?.req.headers.host;
     return this.#host;
+  }
+
+  /** `:authority` lower-cased once (hosts match case-insensitively). */
+  get hostLower(): string | undefined {
+    if (this.#hostLower === UNSET) this.#hostLower = this.host?.toLowerCase();
+    return this.#hostLower;
+  }
+
+  /** `header(lowerName)` cached in the slot the compiler gave the name (see header-slots.ts). */
+  headerAt(slot: number, lowerName: string): string | undefined {
+    if (this.#ex === undefined) return undefined;
+    let cache = this.#headers;
+    if (cache === undefined) {
+      cache = new Array<string | undefined | typeof UNSET>(headerSlotCount()).fill(UNSET);
+      this.#headers = cache;
+    }
+    if (slot >= cache.length) return this.header(lowerName);
+    const v = cache[slot];
+    if (v !== UNSET) return v;
+    const h = this.header(lowerName);
+    cache[slot] = h;
+    return h;
   }
 
   /** A request header; repeated fields are joined with "," as Envoy's header matcher sees them. */
@@ -144,4 +231,47 @@ export class AuthzInput {
   get requestAuth(): RequestAuth | undefined {
     return this.#ex?.requestAuth;
   }
+
+  /** The JWT principal `iss/sub` (`request.auth.principal`), when a token was validated. */
+  get requestPrincipal(): string | undefined {
+    return this.#ex?.requestAuth?.principal;
+  }
+
+  /** `iss` of the JWT principal split at its last `/` (issuers are often URLs). */
+  get requestIssuer(): string | undefined {
+    this.#split();
+    return this.#issuer;
+  }
+
+  /** `sub` of the JWT principal split at its last `/`. */
+  get requestSubject(): string | undefined {
+    this.#split();
+    return this.#subject;
+  }
+
+  #split(): void {
+    const p = this.requestPrincipal;
+    if (p === this.#splitFrom) return;
+    this.#splitFrom = p;
+    const i = p === undefined ? -1 : p.lastIndexOf('/');
+    this.#issuer = p === undefined || i < 0 ? undefined : p.slice(0, i);
+    this.#subject = p === undefined || i < 0 ? undefined : p.slice(i + 1);
+  }
+}
+
+/** `/a/b` → `/a`; a path without a second `/` is its own head. */
+export function pathHeadOf(path: string): string {
+  const at = path.indexOf('/', 1);
+  return at < 0 ? path : path.slice(0, at);
+}
+
+/** `a/b/c/d` → `a/b/c`; a string with fewer than three `/` is its own head. */
+export function principalHeadOf(body: string | undefined): string | undefined {
+  if (body === undefined) return undefined;
+  let at = -1;
+  for (let n = 0; n < 3; n++) {
+    at = body.indexOf('/', at + 1);
+    if (at < 0) return body;
+  }
+  return body.slice(0, at);
 }

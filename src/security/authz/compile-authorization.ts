@@ -10,11 +10,12 @@ import type { RawResource } from '../../config/resource.js';
 import { type AuthorizationPolicyStatus, condition, type PolicyEnforcement } from '../../config/status.js';
 import type { Valid } from '../../config/validate/validate.js';
 import type { HttpFilter } from '../../filters/types.js';
-import { allowNothing, byId, type CompiledPolicy, compilePolicy, isDryRun } from './compiled-policy.js';
+import { allowNothing, byId, type CompiledPolicy, CompiledRuleRef, compilePolicy, isDryRun } from './compiled-policy.js';
 import { ExtAuthzFilter } from './ext-authz-filter.js';
 import { type ClusterLookup, type ProviderResolution, resolveProviders } from './ext-authz-provider.js';
 import { type AttachmentContext, bindTarget, flattenBindings, type TargetBinding, type TargetScope } from './policy-attachment.js';
 import { RbacFilter } from './rbac-filter.js';
+import { ALWAYS_RULE } from './rule-program.js';
 import { ztunnelView } from './ztunnel-fallback.js';
 
 export interface AuthorizationInput extends AttachmentContext {
@@ -239,9 +240,9 @@ function placeRejected(raw: RawResource, input: AuthorizationInput, placed: Plac
 }
 
 function denyAllBadCustom(namespace: string, name: string): CompiledPolicy {
-  const http: { id: string; policy: CompiledPolicy; match: () => boolean }[] = [];
+  const http: CompiledRuleRef[] = [];
   const policy: CompiledPolicy = { key: `${namespace}/${name}`, namespace, name, action: 'DENY', provider: undefined, dryRun: false, http, tcp: http, tcpSkipped: [] };
-  http.push({ id: BAD_CUSTOM_ALL, policy, match: () => true });
+  http.push(new CompiledRuleRef(BAD_CUSTOM_ALL, policy, ALWAYS_RULE));
   return Object.freeze(policy);
 }
 

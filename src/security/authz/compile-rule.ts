@@ -1,14 +1,14 @@
-// Compiles one AuthorizationPolicy rule into a predicate: ≥1 `from` matches AND ≥1 `to` matches AND every
+// Compiles one AuthorizationPolicy rule into a RuleProgram: ≥1 `from` matches AND ≥1 `to` matches AND every
 // `when` condition matches (a missing list matches anything). For TCP the HTTP-only attributes follow
 // Istio's generator: an ALLOW rule using one is skipped (it can never match), a DENY/AUDIT/CUSTOM rule
 // drops the attribute and keeps the rest (it matches more), so a TCP port is never under-protected.
 import type { AuthorizationAction, Operation, OperationField, Rule, Source, SourceField } from '../../config/model/authorization-policy.js';
-import type { AuthzInput } from './authz-input.js';
-import { ALWAYS, type CompileContext, compileConditionValues, parseConditionKey } from './conditions.js';
-import { expandTrustDomains, namespacesPred, principalsPred, type Pred, requestPrincipalsPred, serviceAccountsPred, trustDomainsPred } from './identity-match.js';
-import { type Address, type CidrRange, inAnyRange, parseCidr } from './ip-match.js';
+import { AddrAttr, Clause, ClauseKind, StrAttr } from './clause.js';
+import { type CompileContext, cidrClause, compileConditionValues, parseConditionKey } from './conditions.js';
+import { expandTrustDomains, namespacesClause, principalsClause, requestPrincipalsClause, serviceAccountsClause, trustDomainsClause } from './identity-match.js';
 import { compilePathTemplate, isPathTemplate } from './path-template.js';
-import { anyMatches, compileStringMatch } from './string-match.js';
+import { buildRule, type RuleProgram } from './rule-program.js';
+import { compileStringMatch, type StringMatcher } from './string-match.js';
 
 export type CompileMode = 'http' | 'tcp';
 
@@ -18,12 +18,13 @@ export const HTTP_SOURCE_FIELDS: ReadonlySet<SourceField> = new Set(['requestPri
 export const HTTP_OPERATION_FIELDS: ReadonlySet<OperationField> = new Set(['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths']);
 
 /** The compiled rule, or `undefined` when the rule cannot match at all in this mode (skipped). */
-export function compileRule(rule: Rule, mode: CompileMode, action: AuthorizationAction, ctx: CompileContext): Pred | undefined {
+export function compileRule(rule: Rule, mode: CompileMode, action: AuthorizationAction, ctx: CompileContext): RuleProgram | undefined {
   const skipHttp = mode === 'tcp';
   const strict = action === 'ALLOW';
-  const parts: Pred[] = [];
+  const clauses: Clause[] = [];
+  const groups: Clause[][][] = [];
   if (rule.from !== undefined) {
-    const alternatives: Pred[] = [];
+    const alternatives: Clause[][] = [];
     for (const f of rule.from) {
       const src = f?.source;
       if (src === undefined || src === null) continue;
@@ -31,10 +32,10 @@ export function compileRule(rule: Rule, mode: CompileMode, action: Authorization
       if (p === undefined) return undefined;
       alternatives.push(p);
     }
-    parts.push(or(alternatives));
+    groups.push(alternatives);
   }
   if (rule.to !== undefined) {
-    const alternatives: Pred[] = [];
+    const alternatives: Clause[][] = [];
     for (const t of rule.to) {
       const op = t?.operation;
       if (op === undefined || op === null) continue;
@@ -42,7 +43,7 @@ export function compileRule(rule: Rule, mode: CompileMode, action: Authorization
       if (p === undefined) return undefined;
       alternatives.push(p);
     }
-    parts.push(or(alternatives));
+    groups.push(alternatives);
   }
   for (const c of rule.when ?? []) {
     const key = parseConditionKey(c.key);
@@ -51,29 +52,29 @@ export function compileRule(rule: Rule, mode: CompileMode, action: Authorization
       if (strict) return undefined;
       continue;
     }
-    const pos = c.values !== undefined && c.values.length > 0 ? compileConditionValues(key, c.values, ctx) : undefined;
-    const neg = c.notValues !== undefined && c.notValues.length > 0 ? compileConditionValues(key, c.notValues, ctx) : undefined;
-    parts.push(withNot(pos, neg));
+    if (c.values !== undefined && c.values.length > 0) clauses.push(compileConditionValues(key, c.values, ctx));
+    if (c.notValues !== undefined && c.notValues.length > 0) clauses.push(compileConditionValues(key, c.notValues, ctx).negated());
   }
-  return and(parts);
+  return buildRule(clauses, groups);
 }
 
-type FieldCompiler<T> = (values: ReadonlyArray<string>, ctx: CompileContext) => T;
+type FieldCompiler = (values: ReadonlyArray<string>, ctx: CompileContext) => Clause;
 
-const SOURCE_POSITIVE: Readonly<Record<string, FieldCompiler<Pred>>> = {
-  principals: (v, ctx) => principalsPred(expandTrustDomains(v, ctx.trustDomains)),
-  requestPrincipals: (v) => requestPrincipalsPred(v),
-  namespaces: (v) => namespacesPred(v),
-  serviceAccounts: (v, ctx) => serviceAccountsPred(v, ctx.policyNamespace),
-  ipBlocks: (v) => ipPred(v, (i) => i.sourceAddress),
-  remoteIpBlocks: (v) => ipPred(v, (i) => i.remoteAddress),
-  trustDomains: (v) => trustDomainsPred(v),
+const SOURCE_POSITIVE: Readonly<Record<string, FieldCompiler>> = {
+  principals: (v, ctx) => principalsClause(expandTrustDomains(v, ctx.trustDomains)),
+  requestPrincipals: (v) => requestPrincipalsClause(v),
+  namespaces: (v) => namespacesClause(v),
+  serviceAccounts: (v, ctx) => serviceAccountsClause(v, ctx.policyNamespace),
+  ipBlocks: (v) => cidrClause(v, AddrAttr.Source),
+  remoteIpBlocks: (v) => cidrClause(v, AddrAttr.Remote),
+  trustDomains: (v) => trustDomainsClause(v),
 };
 
-function compileSource(src: Source, skipHttp: boolean, strict: boolean, ctx: CompileContext): Pred | undefined {
-  const preds: Pred[] = [];
+/** The clauses of one source (ANDed), or undefined when an ALLOW rule cannot match on TCP. */
+function compileSource(src: Source, skipHttp: boolean, strict: boolean, ctx: CompileContext): Clause[] | undefined {
+  const out: Clause[] = [];
   for (const base of Object.keys(SOURCE_POSITIVE)) {
-    const compile = SOURCE_POSITIVE[base] as FieldCompiler<Pred>;
+    const compile = SOURCE_POSITIVE[base] as FieldCompiler;
     const notField = `not${base[0]?.toUpperCase() ?? ''}${base.slice(1)}` as SourceField;
     for (const [field, negate] of [[base as SourceField, false], [notField, true]] as const) {
       const values = src[field];
@@ -82,49 +83,39 @@ function compileSource(src: Source, skipHttp: boolean, strict: boolean, ctx: Com
         if (strict) return undefined;
         continue;
       }
-      const p = compile(values, ctx);
-      preds.push(negate ? not(p) : p);
+      const c = compile(values, ctx);
+      out.push(negate ? c.negated() : c);
     }
   }
-  return and(preds);
+  return out;
 }
 
-const OPERATION_POSITIVE: Readonly<Record<string, (values: ReadonlyArray<string>) => Pred>> = {
-  hosts: (v) => {
-    // `:authority` including any port, case-insensitively (Istio compiles hosts with ignore_case).
-    const ms = v.map((x) => compileStringMatch(x, true));
-    return (i) => anyMatches(ms, i.host, true);
-  },
-  ports: (v) => {
-    const ports = new Set(v.map(Number));
-    return (i) => ports.has(i.destinationPort);
-  },
-  methods: (v) => {
-    const ms = v.map((x) => compileStringMatch(x));
-    return (i) => anyMatches(ms, i.method, true);
-  },
+const OPERATION_POSITIVE: Readonly<Record<string, (values: ReadonlyArray<string>) => Clause>> = {
+  // `:authority` including any port, case-insensitively (Istio compiles hosts with ignore_case): the
+  // values are lower-cased here and the request's host once per request. Hosts and methods are Envoy
+  // header matchers, so `*` is `present_match` (an empty value passes).
+  hosts: (v) => new Clause(ClauseKind.Str, false, { attr: StrAttr.HostLower, matchers: v.map((x) => compileStringMatch(x.toLowerCase())), flag: true }),
+  ports: (v) => new Clause(ClauseKind.Port, false, { numbers: [...new Set(v.map(Number))] }),
+  methods: (v) => new Clause(ClauseKind.Str, false, { attr: StrAttr.Method, matchers: v.map((x) => compileStringMatch(x)), flag: true }),
   paths: (v) => {
-    const tests = v.map((x): ((p: string) => boolean) => {
+    const matchers: StringMatcher[] = [];
+    const regexes: RegExp[] = [];
+    const templates: string[] = [];
+    for (const x of v) {
       if (isPathTemplate(x)) {
-        const re = compilePathTemplate(x);
-        return (p) => re.test(p);
-      }
-      const m = compileStringMatch(x);
-      return (p) => m.test(p);
-    });
-    return (i) => {
-      const p = i.path;
-      if (p === undefined) return false;
-      for (let k = 0; k < tests.length; k++) if ((tests[k] as (s: string) => boolean)(p)) return true;
-      return false;
-    };
+        regexes.push(compilePathTemplate(x));
+        templates.push(x);
+      } else matchers.push(compileStringMatch(x));
+    }
+    return new Clause(ClauseKind.Path, false, { matchers, regexes, words: templates });
   },
 };
 
-function compileOperation(op: Operation, skipHttp: boolean, strict: boolean): Pred | undefined {
-  const preds: Pred[] = [];
+/** The clauses of one operation (ANDed), or undefined when an ALLOW rule cannot match on TCP. */
+function compileOperation(op: Operation, skipHttp: boolean, strict: boolean): Clause[] | undefined {
+  const out: Clause[] = [];
   for (const base of Object.keys(OPERATION_POSITIVE)) {
-    const compile = OPERATION_POSITIVE[base] as (values: ReadonlyArray<string>) => Pred;
+    const compile = OPERATION_POSITIVE[base] as (values: ReadonlyArray<string>) => Clause;
     const notField = `not${base[0]?.toUpperCase() ?? ''}${base.slice(1)}` as OperationField;
     for (const [field, negate] of [[base as OperationField, false], [notField, true]] as const) {
       const values = op[field];
@@ -133,48 +124,9 @@ function compileOperation(op: Operation, skipHttp: boolean, strict: boolean): Pr
         if (strict) return undefined;
         continue;
       }
-      const p = compile(values);
-      preds.push(negate ? not(p) : p);
+      const c = compile(values);
+      out.push(negate ? c.negated() : c);
     }
   }
-  return and(preds);
-}
-
-function ipPred(values: ReadonlyArray<string>, get: (i: AuthzInput) => Address | undefined): Pred {
-  const ranges = values.map((v) => parseCidr(v)).filter((r): r is CidrRange => r !== undefined);
-  return (i) => inAnyRange(ranges, get(i));
-}
-
-function not(p: Pred): Pred {
-  return (i) => !p(i);
-}
-
-function withNot(pos: Pred | undefined, neg: Pred | undefined): Pred {
-  if (pos !== undefined && neg !== undefined) return (i) => pos(i) && !neg(i);
-  if (pos !== undefined) return pos;
-  if (neg !== undefined) return not(neg);
-  return ALWAYS;
-}
-
-function and(preds: ReadonlyArray<Pred>): Pred {
-  if (preds.length === 0) return ALWAYS;
-  if (preds.length === 1) return preds[0] as Pred;
-  if (preds.length === 2) {
-    const [a, b] = preds as [Pred, Pred];
-    return (i) => a(i) && b(i);
-  }
-  return (i) => {
-    for (let k = 0; k < preds.length; k++) if (!(preds[k] as Pred)(i)) return false;
-    return true;
-  };
-}
-
-/** OR over `from`/`to` entries; an empty list (every entry skipped for TCP) matches anything. */
-function or(preds: ReadonlyArray<Pred>): Pred {
-  if (preds.length === 0) return ALWAYS;
-  if (preds.length === 1) return preds[0] as Pred;
-  return (i) => {
-    for (let k = 0; k < preds.length; k++) if ((preds[k] as Pred)(i)) return true;
-    return false;
-  };
+  return out;
 }

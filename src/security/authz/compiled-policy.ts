@@ -1,16 +1,33 @@
-// An AuthorizationPolicy compiled once per snapshot: one predicate per rule for HTTP and one for TCP,
-// with Envoy's policy ids (`ns[<ns>]-policy[<name>]-rule[<i>]`) as RBAC reports them.
+// An AuthorizationPolicy compiled once per snapshot: one rule program (plain data, see rule-program.ts)
+// per rule for HTTP and one for TCP, with Envoy's policy ids (`ns[<ns>]-policy[<name>]-rule[<i>]`) as
+// RBAC reports them.
 import { type AuthorizationAction, type AuthorizationPolicySpec, DRY_RUN_ANNOTATION } from '../../config/model/authorization-policy.js';
 import type { Valid } from '../../config/validate/validate.js';
+import type { AuthzInput } from './authz-input.js';
 import { compileRule } from './compile-rule.js';
-import { type CompileContext, NEVER } from './conditions.js';
-import type { Pred } from './identity-match.js';
+import type { CompileContext } from './conditions.js';
+import type { RbacDecision } from './rbac-engine.js';
+import { matchRule, NEVER_RULE, type RuleProgram } from './rule-program.js';
 
-export interface CompiledRuleRef {
-  /** Envoy RBAC policy id; CUSTOM rules carry the `istio-ext-authz-<provider>-` prefix. */
-  readonly id: string;
-  readonly policy: CompiledPolicy;
-  readonly match: Pred;
+export class CompiledRuleRef {
+  /** The decisions naming this rule, built once: a request is decided without allocating. */
+  readonly allowDecision: RbacDecision;
+  readonly denyDecision: RbacDecision;
+
+  constructor(
+    /** Envoy RBAC policy id; CUSTOM rules carry the `istio-ext-authz-<provider>-` prefix. */
+    readonly id: string,
+    readonly policy: CompiledPolicy,
+    readonly program: RuleProgram,
+  ) {
+    this.allowDecision = Object.freeze({ allowed: true, policyId: id });
+    this.denyDecision = Object.freeze({ allowed: false, policyId: id });
+  }
+
+  /** This rule alone against a request (the decision trace; the engines use RuleSet). */
+  match(input: AuthzInput): boolean {
+    return matchRule(this.program, input);
+  }
 }
 
 export interface CompiledPolicy {
@@ -57,14 +74,14 @@ export function compilePolicy(p: Valid<AuthorizationPolicySpec>, trustDomains: R
     if (rule === null) return;
     const id = policyId(namespace, name, i, provider);
     const h = compileRule(rule, 'http', action, ctx);
-    if (h !== undefined) http.push({ id, policy, match: h });
+    if (h !== undefined) http.push(new CompiledRuleRef(id, policy, h));
     const t = compileRule(rule, 'tcp', action, ctx);
-    if (t !== undefined) tcp.push({ id, policy, match: t });
+    if (t !== undefined) tcp.push(new CompiledRuleRef(id, policy, t));
     else tcpSkipped.push(i);
   });
   // "Generate an explicit policy that never matches" for a policy without rules.
   if (rules.length === 0) {
-    const never = { id: policyId(namespace, name, 0, provider), policy, match: NEVER };
+    const never = new CompiledRuleRef(policyId(namespace, name, 0, provider), policy, NEVER_RULE);
     http.push(never);
     tcp.push(never);
   }
@@ -77,7 +94,7 @@ export function compilePolicy(p: Valid<AuthorizationPolicySpec>, trustDomains: R
 export function allowNothing(namespace: string, name: string): CompiledPolicy {
   const http: CompiledRuleRef[] = [];
   const policy: CompiledPolicy = { key: `${namespace}/${name}`, namespace, name, action: 'ALLOW', provider: undefined, dryRun: false, http, tcp: http, tcpSkipped: [] };
-  http.push({ id: policyId(namespace, name, 0), policy, match: NEVER });
+  http.push(new CompiledRuleRef(policyId(namespace, name, 0), policy, NEVER_RULE));
   return Object.freeze(policy);
 }
 

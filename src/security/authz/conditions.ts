@@ -1,9 +1,10 @@
 // `when` condition keys (istio.io/latest/docs/reference/config/security/conditions): which keys exist,
-// which are HTTP-only, how their values are validated, and the matcher each compiles to.
-import type { AuthzInput } from './authz-input.js';
-import { expandTrustDomains, namespacesPred, principalsPred, type Pred, requestPrincipalsPred, serviceAccountsPred, trustDomainsPred } from './identity-match.js';
-import { type Address, type CidrRange, inAnyRange, parseCidr } from './ip-match.js';
-import { anyMatches, compileStringMatch, type StringMatcher, wildcardProblem } from './string-match.js';
+// which are HTTP-only, how their values are validated, and the clause each compiles to.
+import { AddrAttr, Clause, ClauseKind, NEVER_CLAUSE, StrAttr } from './clause.js';
+import { headerSlot } from './header-slots.js';
+import { expandTrustDomains, namespacesClause, principalsClause, requestPrincipalsClause, serviceAccountsClause, trustDomainsClause } from './identity-match.js';
+import { type CidrRange, parseCidr } from './ip-match.js';
+import { compileStringMatch, type StringMatcher, wildcardProblem } from './string-match.js';
 
 export interface ConditionKey {
   /** The key's family, e.g. `request.headers` for `request.headers[x-token]`. */
@@ -100,80 +101,47 @@ export function conditionValueProblems(key: ConditionKey, values: ReadonlyArray<
   return out;
 }
 
-/** Compiles the positive matcher of one value list (values are ORed). */
-export function compileConditionValues(key: ConditionKey, values: ReadonlyArray<string>, ctx: CompileContext): Pred {
+/** Compiles the positive test of one value list (values are ORed). */
+export function compileConditionValues(key: ConditionKey, values: ReadonlyArray<string>, ctx: CompileContext): Clause {
+  const matchers = (): StringMatcher[] => values.map((v) => compileStringMatch(v));
   switch (key.family) {
     case 'source.ip':
-      return ipPred(values, (i) => i.sourceAddress);
+      return cidrClause(values, AddrAttr.Source);
     case 'remote.ip':
-      return ipPred(values, (i) => i.remoteAddress);
+      return cidrClause(values, AddrAttr.Remote);
     case 'destination.ip':
-      return ipPred(values, (i) => i.destinationAddress);
-    case 'destination.port': {
-      const ports = new Set(values.map(Number));
-      return (i) => ports.has(i.destinationPort);
-    }
+      return cidrClause(values, AddrAttr.Destination);
+    case 'destination.port':
+      return new Clause(ClauseKind.Port, false, { numbers: [...new Set(values.map(Number))] });
     case 'source.namespace':
-      return namespacesPred(values);
+      return namespacesClause(values);
     case 'source.principal':
-      return principalsPred(expandTrustDomains(values, ctx.trustDomains));
+      return principalsClause(expandTrustDomains(values, ctx.trustDomains));
     case 'source.serviceAccount':
-      return serviceAccountsPred(values, ctx.policyNamespace);
+      return serviceAccountsClause(values, ctx.policyNamespace);
     case 'source.trustDomain':
-      return trustDomainsPred(values);
+      return trustDomainsClause(values);
     case 'request.auth.principal':
-      return requestPrincipalsPred(values);
-    case 'request.auth.audiences': {
-      const ms = values.map((v) => compileStringMatch(v));
-      return (i) => {
-        const auds = i.requestAuth?.audiences;
-        if (auds === undefined) return false;
-        for (const a of auds) if (anyMatches(ms, a)) return true;
-        return false;
-      };
-    }
-    case 'request.auth.presenter': {
-      const ms = values.map((v) => compileStringMatch(v));
-      return (i) => anyMatches(ms, i.requestAuth?.presenter);
-    }
+      return requestPrincipalsClause(values);
+    case 'request.auth.audiences':
+      return new Clause(ClauseKind.Audiences, false, { matchers: matchers() });
+    case 'request.auth.presenter':
+      return new Clause(ClauseKind.Str, false, { attr: StrAttr.Presenter, matchers: matchers() });
     case 'request.auth.claims':
-      return claimPred(key.parts, values.map((v) => compileStringMatch(v)));
+      return new Clause(ClauseKind.Claim, false, { words: [...key.parts], matchers: matchers() });
     case 'request.headers': {
       const name = (key.parts[0] ?? '').toLowerCase();
-      const ms = values.map((v) => compileStringMatch(v));
       // Envoy `present_match` for `*`: a header that is present matches even when its value is empty.
-      return (i) => anyMatches(ms, i.header(name), true);
+      return new Clause(ClauseKind.Header, false, { attr: headerSlot(name), words: [name], matchers: matchers(), flag: true });
     }
-    case 'connection.sni': {
-      const ms = values.map((v) => compileStringMatch(v));
-      return (i) => anyMatches(ms, i.sni);
-    }
+    case 'connection.sni':
+      return new Clause(ClauseKind.Str, false, { attr: StrAttr.Sni, matchers: matchers() });
     default:
       // experimental.envoy.filters.*: raw Envoy filter metadata, which this waypoint never produces.
-      return NEVER;
+      return NEVER_CLAUSE;
   }
 }
 
-export const NEVER: Pred = () => false;
-export const ALWAYS: Pred = () => true;
-
-function ipPred(values: ReadonlyArray<string>, get: (i: AuthzInput) => Address | undefined): Pred {
-  const ranges = values.map((v) => parseCidr(v)).filter((r): r is CidrRange => r !== undefined);
-  return (i) => inAnyRange(ranges, get(i));
-}
-
-/** Nested claims via bracket chaining; a list claim matches when any of its string elements matches. */
-function claimPred(path: ReadonlyArray<string>, ms: ReadonlyArray<StringMatcher>): Pred {
-  return (i) => {
-    let v: unknown = i.requestAuth?.claims;
-    for (const p of path) {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-      v = (v as Record<string, unknown>)[p];
-    }
-    if (typeof v === 'string') return anyMatches(ms, v);
-    if (Array.isArray(v)) {
-      for (const e of v) if (typeof e === 'string' && anyMatches(ms, e)) return true;
-    }
-    return false;
-  };
+export function cidrClause(values: ReadonlyArray<string>, attr: AddrAttr): Clause {
+  return new Clause(ClauseKind.Cidr, false, { attr, ranges: values.map((v) => parseCidr(v)).filter((r): r is CidrRange => r !== undefined) });
 }

@@ -12,7 +12,7 @@ import { type CheckAttributes, checkGrpc, encodeCheckRequest } from './ext-authz
 import { checkHttp } from './ext-authz-http.js';
 import { pickProviderEndpoint, type ProviderResolution } from './ext-authz-provider.js';
 import type { ExtAuthzResult, HeaderEdit } from './ext-authz-result.js';
-import { firstMatch } from './rbac-engine.js';
+import { RuleSet } from './rule-index.js';
 
 export const EXT_AUTHZ_FILTER_NAME = 'envoy.filters.http.ext_authz';
 /** Istio renames the rules of a CUSTOM policy it cannot build into DENY rules with this suffix. */
@@ -23,6 +23,9 @@ const ALLOWED: ConnectionVerdict = Object.freeze({ allowed: true });
 
 export class ExtAuthzFilter implements HttpFilter {
   readonly name = EXT_AUTHZ_FILTER_NAME;
+  readonly #rules: RuleSet;
+  readonly #tcpRules: RuleSet;
+  readonly #dryRunRules: RuleSet;
 
   constructor(
     readonly provider: string,
@@ -33,15 +36,19 @@ export class ExtAuthzFilter implements HttpFilter {
     readonly tcpRules: ReadonlyArray<CompiledRuleRef>,
     /** Dry-run CUSTOM rules: recorded when they match, the provider is not called. */
     readonly dryRunRules: ReadonlyArray<CompiledRuleRef>,
-  ) {}
+  ) {
+    this.#rules = new RuleSet(rules);
+    this.#tcpRules = new RuleSet(tcpRules);
+    this.#dryRunRules = new RuleSet(dryRunRules);
+  }
 
   onRequestHeaders(ex: HttpExchange): FilterOutcome | Promise<FilterOutcome> {
     const input = AuthzInput.forRequest(ex);
     if (this.dryRunRules.length > 0) {
-      const shadow = firstMatch(this.dryRunRules, input);
+      const shadow = this.#dryRunRules.firstMatchId(input);
       if (shadow !== undefined) authzRecordFor(ex).dryRunCustom = shadow;
     }
-    const id = firstMatch(this.rules, input);
+    const id = this.#rules.firstMatchId(input);
     if (id === undefined) return undefined;
     const r = this.resolution;
     if (!r.ok) return LocalReplies.rbacDenied(id + BAD_CUSTOM_SUFFIX);
@@ -88,7 +95,7 @@ export class ExtAuthzFilter implements HttpFilter {
    * providers on TCP chains); the check carries the peer and destination, no HTTP request.
    */
   authorizeConnection(input: AuthzInput): ConnectionVerdict | Promise<ConnectionVerdict> {
-    const id = firstMatch(this.tcpRules, input);
+    const id = this.#tcpRules.firstMatchId(input);
     if (id === undefined) return ALLOWED;
     const r = this.resolution;
     if (!r.ok) return { allowed: false, details: `rbac_access_denied_matched_policy[${id}${BAD_CUSTOM_SUFFIX}]` };

@@ -3,6 +3,7 @@
 // what they would have decided (Envoy's `istio_dry_run_{allow,deny}_` shadow metadata) and never enforce.
 import type { AuthzInput } from './authz-input.js';
 import { byId, type CompiledPolicy, type CompiledRuleRef } from './compiled-policy.js';
+import { RuleSet } from './rule-index.js';
 
 export type RbacDecision =
   | { readonly allowed: true; readonly policyId: string | undefined }
@@ -24,24 +25,26 @@ export interface RbacTrace {
 const ALLOWED_NO_POLICY: RbacDecision = Object.freeze({ allowed: true, policyId: undefined });
 
 export class RbacEngine {
-  readonly deny: ReadonlyArray<CompiledRuleRef>;
-  readonly allow: ReadonlyArray<CompiledRuleRef>;
+  readonly deny: RuleSet;
+  readonly allow: RuleSet;
   /** At least one enforced ALLOW policy applies (even one whose rules can never match). */
   readonly hasAllow: boolean;
-  readonly audit: ReadonlyArray<CompiledRuleRef>;
-  readonly dryRunDeny: ReadonlyArray<CompiledRuleRef> | undefined;
-  readonly dryRunAllow: ReadonlyArray<CompiledRuleRef> | undefined;
+  readonly audit: RuleSet;
+  readonly dryRunDeny: RuleSet | undefined;
+  readonly dryRunAllow: RuleSet | undefined;
 
-  constructor(policies: ReadonlyArray<CompiledPolicy>, mode: 'http' | 'tcp') {
+  /** `indexed: false` evaluates every rule in order (the reference the index is tested against). */
+  constructor(policies: ReadonlyArray<CompiledPolicy>, mode: 'http' | 'tcp', indexed = true) {
     const pick = (action: string, dryRun: boolean): CompiledRuleRef[] =>
-      policies.filter((p) => p.action === action && p.dryRun === dryRun).flatMap((p) => (mode === 'http' ? p.http : p.tcp)).sort(byId);
-    this.deny = pick('DENY', false);
-    this.allow = pick('ALLOW', false);
+      policies.filter((p) => p.action === action && p.dryRun === dryRun).flatMap((p) => (mode === 'http' ? p.http : p.tcp));
+    const set = (rules: CompiledRuleRef[]): RuleSet => new RuleSet(rules.sort(byId), indexed);
+    this.deny = set(pick('DENY', false));
+    this.allow = set(pick('ALLOW', false));
     this.hasAllow = policies.some((p) => p.action === 'ALLOW' && !p.dryRun);
     // AUDIT is never dry-run in effect: it only marks.
-    this.audit = [...pick('AUDIT', false), ...pick('AUDIT', true)].sort(byId);
-    this.dryRunDeny = policies.some((p) => p.action === 'DENY' && p.dryRun) ? pick('DENY', true) : undefined;
-    this.dryRunAllow = policies.some((p) => p.action === 'ALLOW' && p.dryRun) ? pick('ALLOW', true) : undefined;
+    this.audit = set([...pick('AUDIT', false), ...pick('AUDIT', true)]);
+    this.dryRunDeny = policies.some((p) => p.action === 'DENY' && p.dryRun) ? set(pick('DENY', true)) : undefined;
+    this.dryRunAllow = policies.some((p) => p.action === 'ALLOW' && p.dryRun) ? set(pick('ALLOW', true)) : undefined;
   }
 
   get empty(): boolean {
@@ -53,32 +56,26 @@ export class RbacEngine {
   }
 
   decide(input: AuthzInput): RbacDecision {
-    const denied = firstMatch(this.deny, input);
-    if (denied !== undefined) return { allowed: false, policyId: denied };
+    const denied = this.deny.firstMatch(input);
+    if (denied !== undefined) return denied.denyDecision;
     if (!this.hasAllow) return ALLOWED_NO_POLICY;
-    const allowed = firstMatch(this.allow, input);
-    return allowed !== undefined ? { allowed: true, policyId: allowed } : { allowed: false, policyId: 'none' };
+    const allowed = this.allow.firstMatch(input);
+    return allowed !== undefined ? allowed.allowDecision : DENIED_NO_MATCH;
   }
 
   /** Evaluates AUDIT and dry-run policies; only called when `hasShadow`. */
   trace(input: AuthzInput): RbacTrace {
-    const trace: RbacTrace = { audit: firstMatch(this.audit, input), dryRunDeny: undefined, dryRunAllow: undefined };
+    const trace: RbacTrace = { audit: this.audit.firstMatchId(input), dryRunDeny: undefined, dryRunAllow: undefined };
     if (this.dryRunDeny !== undefined) {
-      const id = firstMatch(this.dryRunDeny, input);
+      const id = this.dryRunDeny.firstMatchId(input);
       trace.dryRunDeny = { engine: id === undefined ? 'allowed' : 'denied', policyId: id };
     }
     if (this.dryRunAllow !== undefined) {
-      const id = firstMatch(this.dryRunAllow, input);
+      const id = this.dryRunAllow.firstMatchId(input);
       trace.dryRunAllow = { engine: id === undefined ? 'denied' : 'allowed', policyId: id };
     }
     return trace;
   }
 }
 
-export function firstMatch(rules: ReadonlyArray<CompiledRuleRef>, input: AuthzInput): string | undefined {
-  for (let i = 0; i < rules.length; i++) {
-    const r = rules[i] as CompiledRuleRef;
-    if (r.match(input)) return r.id;
-  }
-  return undefined;
-}
+const DENIED_NO_MATCH: RbacDecision = Object.freeze({ allowed: false, policyId: 'none' });

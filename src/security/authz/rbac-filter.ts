@@ -34,6 +34,7 @@ export class RbacFilter implements HttpFilter {
       rec.dryRunAllow = trace.dryRunAllow;
     }
     const d = engine.decide(input);
+    ex.rbacDecision = d;
     return d.allowed ? undefined : LocalReplies.rbacDenied(d.policyId);
   }
 

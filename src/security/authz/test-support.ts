@@ -33,6 +33,8 @@ export interface RequestSpec {
   readonly port?: number;
   readonly auth?: RequestAuth;
   readonly sni?: string;
+  /** Used as the request's header list instead of one built from `host` and `headers`. */
+  readonly headerList?: HeaderList;
 }
 
 export function listenerFor(vip: string, port: number): ListenerConfig {
@@ -58,7 +60,7 @@ export function requestInput(r: RequestSpec): AuthzInput {
     listener: listenerFor(r.vip ?? '10.0.0.10', r.port ?? 80),
     method: r.method ?? 'GET',
     path: r.path ?? '/',
-    requestHeaders: new HeaderList(fields),
+    requestHeaders: r.headerList ?? new HeaderList(fields),
     req: { headers: { host } },
     requestAuth: r.auth,
   } as unknown as HttpExchange;

@@ -4,15 +4,18 @@ import type { LbPolicy } from './lb-policy.js';
 export function describeLb(lb: LbPolicy): unknown {
   switch (lb.kind) {
     case 'least-request':
-      return 'LEAST_REQUEST';
+      return lb.warmup === undefined ? 'LEAST_REQUEST' : { policy: 'LEAST_REQUEST', slowStart: lb.warmup };
     case 'round-robin':
-      return 'ROUND_ROBIN';
+      return lb.warmup === undefined ? 'ROUND_ROBIN' : { policy: 'ROUND_ROBIN', slowStart: lb.warmup };
     case 'random':
       return 'RANDOM';
-    case 'hash':
+    case 'hash': {
+      const key = lb.key;
+      const cookie = key.from === 'cookie' && key.generate !== undefined ? { ttlSeconds: key.generate.ttlSeconds, ...(key.generate.path === undefined ? {} : { path: key.generate.path }) } : undefined;
       return {
         [lb.table.algorithm === 'maglev' ? 'MAGLEV' : 'RING_HASH']: lb.table.algorithm === 'maglev' ? { tableSize: lb.table.owners.length } : { ringSize: lb.table.points.length },
-        hashPolicy: lb.key.from === 'source-ip' ? { sourceIp: true } : { [lb.key.from]: lb.key.name },
+        hashPolicy: key.from === 'source-ip' ? { sourceIp: true } : { [key.from]: key.name, ...(cookie === undefined ? {} : { generate: cookie }) },
       };
+    }
   }
 }

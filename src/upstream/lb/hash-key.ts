@@ -9,7 +9,7 @@ export function hashKeyOf(source: HashKeySource, input: HashInput): string | und
     case 'source-ip':
       return input.sourceIp === '' ? undefined : input.sourceIp;
     case 'cookie':
-      return cookieValue(input.headers.get('cookie'), source.name);
+      return cookieValue(input.headers.get('cookie'), source.name) ?? input.generatedCookie;
     case 'query':
       return queryValue(input.path, source.name);
   }

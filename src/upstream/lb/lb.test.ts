@@ -70,3 +70,19 @@ test('cookieValue and queryValue edge cases', () => {
   assert.equal(queryValue('/p?flag', 'flag'), '');
   assert.equal(queryValue('/p', 'flag'), undefined);
 });
+
+test('cookie generation: only for a ttl cookie the request lacks; Envoy\'s Set-Cookie layout', async () => {
+  const { cookieToGenerate, withSetCookie } = await import('./hash-cookie.js');
+  const table = { algorithm: 'ring-hash' as const, points: new Uint32Array(0), owners: new Uint32Array(0) };
+  const lb = { kind: 'hash' as const, table, key: { from: 'cookie' as const, name: 'sid', generate: { ttlSeconds: 60, path: '/app', attributes: [{ name: 'Secure', value: undefined }] } } };
+  const hdrs = (cookie: string | undefined): { get(n: string): string | undefined } => ({ get: (n: string) => (n === 'cookie' ? cookie : undefined) });
+  const conn = (port: number): { remoteAddress: string; remotePort: number; listenerKey: string } => ({ remoteAddress: '10.0.0.1', remotePort: port, listenerKey: 'vip:80' });
+  const g = cookieToGenerate(lb, hdrs('a=1'), conn(5555));
+  assert.match(g?.setCookie ?? '', /^sid="[0-9a-f]{16}"; Max-Age=60; Path=\/app; Secure; HttpOnly$/);
+  assert.equal(cookieToGenerate(lb, hdrs('a=1'), conn(5555))?.value, g?.value, 'the same connection gets the same cookie');
+  assert.notEqual(cookieToGenerate(lb, hdrs(undefined), conn(5556))?.value, g?.value);
+  assert.equal(cookieToGenerate(lb, hdrs('sid=x'), conn(5555)), undefined);
+  assert.equal(cookieToGenerate({ ...lb, key: { from: 'cookie', name: 'sid' } }, hdrs(undefined), conn(1)), undefined);
+  assert.deepEqual(withSetCookie({ 'set-cookie': 'u=1' }, 'sid=2')['set-cookie'], ['u=1', 'sid=2']);
+  assert.equal(hashKeyOf({ from: 'cookie', name: 'sid' }, { ...input({}, '/', ''), generatedCookie: 'gen' }), 'gen');
+});

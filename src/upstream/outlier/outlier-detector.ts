@@ -19,8 +19,25 @@ interface EndpointOutlier {
   consecutive5xx: number;
   consecutiveGateway: number;
   timesEjected: number;
+  /** Ejections by the detector that tripped (Envoy's ejections_enforced_consecutive_5xx / _gateway_failure). */
+  enforced5xx: number;
+  enforcedGateway: number;
+  /** Ejections refused by maxEjectionPercent (Envoy's ejections_overflow). */
+  overflow: number;
   /** ms (clock) until which the endpoint is ejected; 0 when not ejected. */
   ejectedUntil: number;
+}
+
+/** An endpoint's outlier-detection state as reported (the clock is the detector's, ms since the epoch by default). */
+export interface OutlierState {
+  /** Set while ejected: when the endpoint returns. */
+  readonly ejectedUntilMs: number | undefined;
+  readonly timesEjected: number;
+  readonly consecutive5xx: number;
+  readonly consecutiveGateway: number;
+  readonly enforced5xx: number;
+  readonly enforcedGateway: number;
+  readonly overflow: number;
 }
 
 /** What an attempt ended with, as outlier detection counts it. */
@@ -53,7 +70,12 @@ export class OutlierDetectors {
     if (this.#ejected(s, now)) return;
     const ejected = cluster.filter((k) => this.isEjected(k)).length;
     // Bounded by maxEjectionPercent; as Envoy does, one host may always be ejected when none is.
-    if (ejected > 0 && (100 * (ejected + 1)) / cluster.length > policy.maxEjectionPercent) return;
+    if (ejected > 0 && (100 * (ejected + 1)) / cluster.length > policy.maxEjectionPercent) {
+      s.overflow++;
+      return;
+    }
+    if (policy.consecutive5xx > 0 && s.consecutive5xx >= policy.consecutive5xx) s.enforced5xx++;
+    else s.enforcedGateway++;
     s.timesEjected++;
     s.ejectedUntil = now + policy.baseEjectionMs * s.timesEjected;
     s.consecutive5xx = 0;
@@ -81,6 +103,22 @@ export class OutlierDetectors {
     return out.sort((a, b) => (a.endpoint < b.endpoint ? -1 : 1));
   }
 
+  /** Live state of one endpoint for /config_dump and metrics; undefined when nothing was ever recorded for it. */
+  state(endpoint: string): OutlierState | undefined {
+    const s = this.#endpoints.get(endpoint);
+    if (s === undefined) return undefined;
+    const ejected = this.#ejected(s, this.#now());
+    return {
+      ejectedUntilMs: ejected ? s.ejectedUntil : undefined,
+      timesEjected: s.timesEjected,
+      consecutive5xx: s.consecutive5xx,
+      consecutiveGateway: s.consecutiveGateway,
+      enforced5xx: s.enforced5xx,
+      enforcedGateway: s.enforcedGateway,
+      overflow: s.overflow,
+    };
+  }
+
   #ejected(s: EndpointOutlier, now: number): boolean {
     if (s.ejectedUntil === 0) return false;
     if (now < s.ejectedUntil) return true;
@@ -91,7 +129,7 @@ export class OutlierDetectors {
   #state(endpoint: string): EndpointOutlier {
     let s = this.#endpoints.get(endpoint);
     if (s === undefined) {
-      s = { consecutive5xx: 0, consecutiveGateway: 0, timesEjected: 0, ejectedUntil: 0 };
+      s = { consecutive5xx: 0, consecutiveGateway: 0, timesEjected: 0, enforced5xx: 0, enforcedGateway: 0, overflow: 0, ejectedUntil: 0 };
       this.#endpoints.set(endpoint, s);
     }
     return s;

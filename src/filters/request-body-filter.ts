@@ -1,0 +1,30 @@
+// The request body through body-phase filters: the downstream body feeds a BodyPipeline whose output is a
+// stream the upstream side reads (and replays for retries) exactly as it reads the plain request. Only
+// built when a chain has a request-body phase; otherwise the upstream reads the request itself.
+import { Readable } from 'node:stream';
+import { LocalReplies } from '../errors/local-reply.js';
+import type { HttpExchange } from '../proxy/http-exchange.js';
+import { BodyPipeline } from './body-pipeline.js';
+import type { HttpFilter } from './types.js';
+
+export function filteredRequestBody(ex: HttpExchange, stages: ReadonlyArray<HttpFilter>): Readable {
+  const source = ex.req;
+  const out = new Readable({ read: () => void source.resume() });
+  const pipeline = new BodyPipeline(ex, stages, 'request', {
+    data: (chunk) => {
+      if (!out.push(chunk)) source.pause();
+    },
+    end: () => out.push(null),
+    fail: (reason) => {
+      // A local reply (or Envoy's 413 when a held body outgrows the buffer) ends the request here.
+      ex.upstream?.cancel();
+      ex.reply(reason === 'overflow' ? LocalReplies.requestPayloadTooLarge : reason);
+      out.destroy();
+      source.resume();
+    },
+  });
+  source.on('data', (chunk: Buffer) => pipeline.push(chunk));
+  source.once('end', () => pipeline.end());
+  source.once('error', (err: Error) => out.destroy(err));
+  return out;
+}
