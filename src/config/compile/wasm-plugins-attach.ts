@@ -2,18 +2,13 @@
 // GatewayClass from the root namespace, a Service) and its `match` selectors. Everything that keeps a plugin
 // off this waypoint (selector, CLIENT-only match, NETWORK type, ServiceEntry targets) is diagnosed.
 import { type Diagnostic, resourceDiagnostic } from '../diagnostics.js';
-import type { GatewaySpec } from '../model/gateway.js';
 import { type WasmPluginResourceSpec, wasmTargetsOf } from '../model/wasm-plugin.js';
-import type { Valid, ValidResources } from '../validate/validate.js';
-import { enrollmentOf } from './enrollment.js';
+import type { Valid } from '../validate/validate.js';
+import { attachPolicyTargets, type PolicyAttachment, type PolicyTargetInput } from './policy-targets.js';
 
-export type WasmAttachment = { readonly kind: 'waypoint' } | { readonly kind: 'service'; readonly service: string };
+export type WasmAttachment = PolicyAttachment;
 
-export interface WasmAttachInput {
-  readonly resources: ValidResources;
-  readonly waypoint: Valid<GatewaySpec>;
-  readonly rootNamespace: string;
-}
+export type WasmAttachInput = PolicyTargetInput;
 
 /** Where the plugin attaches here; empty when it does not apply to this waypoint at all (with the reason diagnosed). */
 export function wasmAttachments(plugin: Valid<WasmPluginResourceSpec>, input: WasmAttachInput, out: Diagnostic[]): WasmAttachment[] {
@@ -36,39 +31,7 @@ export function wasmAttachments(plugin: Valid<WasmPluginResourceSpec>, input: Wa
     return [];
   }
   const field = spec.targetRef === undefined ? 'targetRefs' : 'targetRef';
-  const ns = res.metadata.namespace;
-  const waypoint = input.waypoint;
-  const attached: WasmAttachment[] = [];
-  targets.forEach((t, i) => {
-    const path = field === 'targetRef' ? ['spec', field] : ['spec', field, i];
-    const say = (severity: 'warning' | 'info', code: string, message: string): void => {
-      out.push(resourceDiagnostic(res, severity, code, path, message));
-    };
-    switch (t.kind) {
-      case 'Gateway':
-        if (ns === waypoint.raw.metadata.namespace && t.name === waypoint.raw.metadata.name) attached.push({ kind: 'waypoint' });
-        else if (input.resources.gateways.has(`${ns}/${t.name}`)) say('info', 'target-not-served', `Gateway ${ns}/${t.name} is not the waypoint this process serves (${waypoint.key}): no effect here`);
-        else say('warning', 'target-not-found', `Gateway ${ns}/${t.name} not found (TargetNotFound)`);
-        break;
-      case 'GatewayClass':
-        if (t.name !== waypoint.spec.gatewayClassName) say('warning', 'target-not-found', `GatewayClass ${t.name} is not the class of this waypoint (${waypoint.spec.gatewayClassName}): no effect here`);
-        else if (ns !== input.rootNamespace) say('warning', 'invalid-target', `a WasmPlugin targeting GatewayClass ${t.name} must be in the root namespace "${input.rootNamespace}" (MeshConfig rootNamespace): ignored`);
-        else attached.push({ kind: 'waypoint' });
-        break;
-      case 'Service': {
-        const svc = input.resources.services.get(`${ns}/${t.name}`);
-        if (svc === undefined) say('warning', 'target-not-found', `Service ${ns}/${t.name} not found (TargetNotFound)`);
-        else {
-          if (enrollmentOf(svc, input.resources).waypoint !== waypoint.key) say('info', 'target-not-served', `Service ${svc.key} does not use this waypoint (${waypoint.key}): no effect here until it does (istio.io/use-waypoint)`);
-          attached.push({ kind: 'service', service: svc.key });
-        }
-        break;
-      }
-      default:
-        say('warning', 'unsupported-target', `${t.kind} targets are not supported by this waypoint yet (ServiceEntry is not applied): this target has no effect`);
-    }
-  });
-  return attached;
+  return attachPolicyTargets(res, field, targets, input, { subject: 'a WasmPlugin', unsupportedNote: ' (ServiceEntry is not applied)' }, out);
 }
 
 /**

@@ -3,7 +3,7 @@
 // root namespace, or the Service), compiled once per policy set. Selector and namespace-wide policies are
 // for sidecars: a waypoint does not enforce them (Istio's ambient rule), and says so.
 import { type Diagnostic, resourceDiagnostic } from '../../config/diagnostics.js';
-import { enrollmentOf } from '../../config/compile/enrollment.js';
+import { attachPolicyTargets, type PolicyAttachment } from '../../config/compile/policy-targets.js';
 import type { FilterStage, PortFilterInput } from '../../config/compile/port-filters.js';
 import type { GatewaySpec } from '../../config/model/gateway.js';
 import { type RequestAuthenticationSpec, targetsOf } from '../../config/model/request-authentication.js';
@@ -71,12 +71,9 @@ export function jwtAuthnStage(input: JwtStageInput, diagnostics: Diagnostic[]): 
   };
 }
 
-type Attachment = { readonly kind: 'waypoint' } | { readonly kind: 'service'; readonly service: string };
-
 /** Where a policy attaches at this waypoint; every target that does not attach here is explained. */
-function attachTargets(policy: Valid<RequestAuthenticationSpec>, input: JwtStageInput, out: Diagnostic[]): Attachment[] {
+function attachTargets(policy: Valid<RequestAuthenticationSpec>, input: JwtStageInput, out: Diagnostic[]): PolicyAttachment[] {
   const res = policy.raw;
-  const ns = res.metadata.namespace;
   const targets = targetsOf(policy.spec);
   const field = policy.spec.targetRef === undefined ? 'targetRefs' : 'targetRef';
   if (targets.length === 0) {
@@ -84,38 +81,7 @@ function attachTargets(policy: Valid<RequestAuthenticationSpec>, input: JwtStage
       'a RequestAuthentication without targetRefs (selector or namespace-wide) applies to sidecars; a waypoint enforces only policies whose targetRefs name its Gateway, the istio-waypoint GatewayClass or a Service: this policy has no effect here'));
     return [];
   }
-  const out2: Attachment[] = [];
-  const waypoint = input.waypoint;
-  targets.forEach((t, i) => {
-    const path = field === 'targetRef' ? ['spec', field] : ['spec', field, i];
-    const say = (severity: 'warning' | 'info', code: string, message: string): void => {
-      out.push(resourceDiagnostic(res, severity, code, path, message));
-    };
-    switch (t.kind) {
-      case 'Gateway':
-        if (ns === waypoint.raw.metadata.namespace && t.name === waypoint.raw.metadata.name) out2.push({ kind: 'waypoint' });
-        else if (input.resources.gateways.has(`${ns}/${t.name}`)) say('info', 'target-not-served', `Gateway ${ns}/${t.name} is not the waypoint this process serves (${waypoint.key}): no effect here`);
-        else say('warning', 'target-not-found', `Gateway ${ns}/${t.name} not found (TargetNotFound)`);
-        break;
-      case 'GatewayClass':
-        if (t.name !== waypoint.spec.gatewayClassName) say('warning', 'target-not-found', `GatewayClass ${t.name} is not the class of this waypoint (${waypoint.spec.gatewayClassName}): no effect here`);
-        else if (ns !== input.rootNamespace) say('warning', 'invalid-target', `a policy targeting GatewayClass ${t.name} must be in the root namespace "${input.rootNamespace}" (MeshConfig rootNamespace): ignored`);
-        else out2.push({ kind: 'waypoint' });
-        break;
-      case 'Service': {
-        const svc = input.resources.services.get(`${ns}/${t.name}`);
-        if (svc === undefined) say('warning', 'target-not-found', `Service ${ns}/${t.name} not found (TargetNotFound)`);
-        else {
-          if (enrollmentOf(svc, input.resources).waypoint !== waypoint.key) say('info', 'target-not-served', `Service ${svc.key} does not use this waypoint (${waypoint.key}): no effect here until it does (istio.io/use-waypoint)`);
-          out2.push({ kind: 'service', service: svc.key });
-        }
-        break;
-      }
-      default:
-        say('warning', 'unsupported-target', `${t.kind} targets are not supported by this waypoint yet: this target has no effect`);
-    }
-  });
-  return out2;
+  return attachPolicyTargets(res, field, targets, input, { subject: 'a policy', unsupportedNote: '' }, out);
 }
 
 function reportInlineKeys(policy: Valid<RequestAuthenticationSpec>, p: JwtProvider, i: number, out: Diagnostic[]): void {
