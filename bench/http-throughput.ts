@@ -132,7 +132,9 @@ async function startWaypoint(configDir: string): Promise<Waypoint> {
   const [admin, metrics, hbone] = [await freePort(), await freePort(), await freePort()];
   const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
   const args = [main, 'run', '--config', configDir, '--admin-address', `127.0.0.1:${admin}`, '--metrics-address', `127.0.0.1:${metrics}`,
-    '--hbone-address', `127.0.0.1:${hbone}`, '--drain-timeout', '1s', '--log-level', 'warn'];
+    '--hbone-address', `127.0.0.1:${hbone}`, '--drain-timeout', '1s', '--log-level', 'warn',
+    // One worker: the CPU and RSS figures below read this one process (the suite measures 1 → N scaling).
+    '--workers', process.env.BENCH_WORKERS ?? '1'];
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
   let tail = '';
   child.stderr?.on('data', (chunk: Buffer) => {
