@@ -181,8 +181,11 @@ async function main(): Promise<number> {
   const p10k = point('other-services', 10000);
   const compile10k = p10k === undefined ? Number.NaN : p10k.parseMs + p10k.compileMs;
   const matchRatio = p10k === undefined || p10 === undefined ? Number.NaN : p10k.matchNs / p10.matchNs;
-  const hboneRow = /^\| hbone-in\+out \|(.*)$/m.exec(hbone)?.[1]?.split('|').map((s) => s.trim());
-  const hboneCores = Number(hboneRow?.[6] ?? Number.NaN);
+  // Read the column by its header, not its position: bench/hbone.ts owns its table's layout.
+  const cells = (line: string | undefined): string[] => (line ?? '').split('|').slice(1, -1).map((c) => c.trim());
+  const hboneHeader = cells(/^\| traffic \|.*$/m.exec(hbone)?.[0]);
+  const hboneRow = cells(/^\| hbone-in\+out \|.*$/m.exec(hbone)?.[0]);
+  const hboneCores = Number(hboneRow[hboneHeader.indexOf('waypoint cores per 1000 req/s')] ?? Number.NaN);
   const verdict = (n: number, ok: (n: number) => boolean): boolean | undefined => (Number.isFinite(n) ? ok(n) : undefined);
   const targets: Target[] = [
     { name: 'max throughput vs nginx reverse proxy (full pipeline, 1 worker)', goal: '≥ 0.5x (stretch 0.6x)', measured: `${fmt(vsNginx, 2)}x (${fmt(fullRow?.closedRps, 0)} vs ${fmt(nginxRps, 0)} req/s)`, pass: verdict(vsNginx, (v) => v >= 0.5) },
