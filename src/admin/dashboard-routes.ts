@@ -54,11 +54,13 @@ export function dashboardRoutes(deps: DashboardDeps, send: Send): Record<string,
       if (window === undefined || points === undefined || window < 1 || window > 60 || points > 60) {
         return send(res, 400, 'text/plain', 'window must be 1..60 and points 0..60 (seconds)\n');
       }
-      const key = `${window}:${points}`;
+      // `buckets=1` adds the latency histograms (a cluster primary merges workers' stats with them).
+      const buckets = q.get('buckets') === '1';
+      const key = `${window}:${points}:${buckets}`;
       const now = Date.now();
       let cached = statsCache.get(key);
       if (cached === undefined || now - cached.at >= STATS_TTL_MS) {
-        cached = { at: now, body: `${JSON.stringify(traffic.read(window, points))}\n` };
+        cached = { at: now, body: `${JSON.stringify(traffic.read(window, points, buckets))}\n` };
         statsCache.set(key, cached);
       }
       json(res, cached.body);

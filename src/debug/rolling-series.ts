@@ -19,6 +19,9 @@ export interface SeriesPoints {
   readonly errors: number[];
   readonly p50: Array<number | null>;
   readonly p99: Array<number | null>;
+  /** Per point, the latency bucket counts (bounds LATENCY_BOUNDS_MS, trailing zeros trimmed); only when asked
+   *  for, so a cluster primary can merge workers' seconds and take percentiles of the sum. */
+  readonly latency?: number[][];
 }
 
 /** Totals over the last `seconds` (complete seconds plus the current one). */
@@ -33,6 +36,8 @@ export interface SeriesSummary {
   readonly errorRate: number;
   readonly p50: number | null;
   readonly p99: number | null;
+  /** Latency bucket counts over the window (trailing zeros trimmed); only when asked for (see SeriesPoints). */
+  readonly latency?: number[];
 }
 
 /** Index of the first bound >= ms (binary search: five comparisons whatever the latency). */
@@ -73,7 +78,7 @@ export class RollingSeries {
   }
 
   /** Totals of the `seconds` seconds ending at `now` (inclusive). */
-  summary(now: number, seconds: number): SeriesSummary {
+  summary(now: number, seconds: number, buckets = false): SeriesSummary {
     const hist = new Array<number>(BUCKETS).fill(0);
     let requests = 0;
     let errors = 0;
@@ -87,7 +92,7 @@ export class RollingSeries {
       denied += this.#denied[slot] as number;
       for (let b = 0; b < BUCKETS; b++) hist[b] = (hist[b] as number) + (this.#latency[slot * BUCKETS + b] as number);
     }
-    return {
+    const summary: SeriesSummary = {
       requests,
       rps: round(requests / span),
       errors,
@@ -96,12 +101,14 @@ export class RollingSeries {
       p50: percentile(hist, requests, 0.5),
       p99: percentile(hist, requests, 0.99),
     };
+    return buckets ? { ...summary, latency: trimZeros(hist) } : summary;
   }
 
   /** One point per second for the `seconds` seconds ending at `now`. */
-  points(now: number, seconds: number): SeriesPoints {
+  points(now: number, seconds: number, buckets = false): SeriesPoints {
     const span = Math.min(Math.max(1, seconds), WINDOW_SECONDS);
-    const out: SeriesPoints = { start: now - span + 1, requests: [], errors: [], p50: [], p99: [] };
+    const latency: number[][] = [];
+    const out: SeriesPoints = buckets ? { start: now - span + 1, requests: [], errors: [], p50: [], p99: [], latency } : { start: now - span + 1, requests: [], errors: [], p50: [], p99: [] };
     const hist = new Array<number>(BUCKETS);
     for (let s = now - span + 1; s <= now; s++) {
       const slot = s % WINDOW_SECONDS;
@@ -110,6 +117,7 @@ export class RollingSeries {
         out.errors.push(0);
         out.p50.push(null);
         out.p99.push(null);
+        latency.push([]);
         continue;
       }
       const n = this.#requests[slot] as number;
@@ -118,6 +126,7 @@ export class RollingSeries {
       out.errors.push(this.#errors[slot] as number);
       out.p50.push(percentile(hist, n, 0.5));
       out.p99.push(percentile(hist, n, 0.99));
+      latency.push(trimZeros(hist));
     }
     return out;
   }
@@ -141,6 +150,12 @@ export function percentile(hist: ReadonlyArray<number>, total: number, q: number
     return round(lower + ((upper - lower) * (rank - seen)) / n);
   }
   return null;
+}
+
+function trimZeros(hist: ReadonlyArray<number>): number[] {
+  let end = hist.length;
+  while (end > 0 && hist[end - 1] === 0) end--;
+  return hist.slice(0, end);
 }
 
 function bump(counts: Uint32Array, i: number): void {

@@ -109,8 +109,9 @@ export class TrafficRecorder {
     this.#next = (this.#next + 1) % this.#failures.length;
   }
 
-  /** Stats ending now: summaries over `summarySeconds`, per-second points for `pointSeconds` (0: none). */
-  read(summarySeconds: number, pointSeconds: number): TrafficStats {
+  /** Stats ending now: summaries over `summarySeconds`, per-second points for `pointSeconds` (0: none);
+   *  `buckets` adds the latency histograms behind the percentiles (for merging across cluster workers). */
+  read(summarySeconds: number, pointSeconds: number, buckets = false): TrafficStats {
     // The window ends at the last complete second: the current one is still filling and would read low.
     const now = Math.floor((TIME_ORIGIN + performance.now()) / 1000) - 1;
     const span = Math.min(Math.max(1, summarySeconds), WINDOW_SECONDS);
@@ -118,9 +119,9 @@ export class TrafficRecorder {
     return {
       now,
       summarySeconds: span,
-      total: points === 0 ? { key: 'total', summary: this.#total.summary(now, span) } : { key: 'total', summary: this.#total.summary(now, span), points: this.#total.points(now, points) },
-      services: readSeries(this.#services, now, span, points),
-      routes: readSeries(this.#routes, now, span, points),
+      total: points === 0 ? { key: 'total', summary: this.#total.summary(now, span, buckets) } : { key: 'total', summary: this.#total.summary(now, span, buckets), points: this.#total.points(now, points, buckets) },
+      services: readSeries(this.#services, now, span, points, buckets),
+      routes: readSeries(this.#routes, now, span, points, buckets),
       failures: this.#recentFailures(),
       droppedSeries: this.#droppedSeries,
     };
@@ -139,14 +140,14 @@ export class TrafficRecorder {
 }
 
 /** Series with traffic in the window, busiest first; series idle for a whole window are forgotten. */
-function readSeries(map: Map<string, RollingSeries>, now: number, span: number, points: number): SeriesStats[] {
+function readSeries(map: Map<string, RollingSeries>, now: number, span: number, points: number, buckets: boolean): SeriesStats[] {
   const out: SeriesStats[] = [];
   for (const [key, s] of map) {
     if (s.lastSecond <= now - WINDOW_SECONDS) {
       map.delete(key);
       continue;
     }
-    out.push(points === 0 ? { key, summary: s.summary(now, span) } : { key, summary: s.summary(now, span), points: s.points(now, points) });
+    out.push(points === 0 ? { key, summary: s.summary(now, span, buckets) } : { key, summary: s.summary(now, span, buckets), points: s.points(now, points, buckets) });
   }
   return out.sort((a, b) => b.summary.requests - a.summary.requests || (a.key < b.key ? -1 : 1));
 }

@@ -145,6 +145,11 @@ export const LocalReplies = {
   /** A request body held for a body-phase filter outgrew the buffer limit (Envoy's 413). */
   requestPayloadTooLarge: reply(413, 'Payload Too Large', undefined, 'request_payload_too_large'),
   /**
+   * A response held before its head went out (a filter paused response headers) outgrew the buffer limit:
+   * Envoy's responseDataTooLarge answers 500 `response_payload_too_large` while headers are unsent.
+   */
+  responsePayloadTooLarge: reply(500, 'Internal Server Error', undefined, 'response_payload_too_large'),
+  /**
    * proxy_send_local_response: the plugin's `details` become the response-code details (whitespace as `_`),
    * `wasm_local_reply` without any; grpc_status -1 maps it from the HTTP status.
    */

@@ -4,6 +4,7 @@ import type { LocalReply } from '../errors/local-reply.js';
 import type { BodyBuffer } from './body-buffer.js';
 import type { HeaderList } from '../http/header-list.js';
 import type { HttpExchange } from '../proxy/http-exchange.js';
+import type { ResponseHeadersPause } from './response-headers-pause.js';
 
 /** A phase either lets the request go on or ends it with a local reply. */
 export type FilterOutcome = undefined | LocalReply;
@@ -16,8 +17,9 @@ export interface HttpFilter {
   /**
    * Response headers phase: may edit the headers about to be sent downstream. Synchronous. Returning a
    * LocalReply replaces the upstream response (proxy-wasm may send a local response until headers go out).
+   * A ResponseHeadersPause (Wasm only) holds the head and body until the filter continues or answers.
    */
-  onResponseHeaders?(ex: HttpExchange, headers: HeaderList): void | LocalReply;
+  onResponseHeaders?(ex: HttpExchange, headers: HeaderList): void | LocalReply | ResponseHeadersPause;
   /**
    * Body phases (src/filters/body-pipeline.ts). Only filters that read or rewrite bodies define them; a chain
    * without any keeps the streaming path untouched. `body` holds what this filter has held so far plus the
@@ -25,6 +27,8 @@ export interface HttpFilter {
    */
   onRequestBody?(ex: HttpExchange, body: BodyBuffer, endOfStream: boolean, resume: BodyResume): BodyOutcome;
   onResponseBody?(ex: HttpExchange, body: BodyBuffer, endOfStream: boolean, resume: BodyResume): BodyOutcome;
+  /** Request trailers phase (Wasm): may edit the trailers an HTTP/2 upstream gets, or answer locally. */
+  onRequestTrailers?(ex: HttpExchange, trailers: HeaderList): void | LocalReply;
   /** Response trailers phase: may edit the trailers about to be sent downstream. */
   onResponseTrailers?(ex: HttpExchange, trailers: HeaderList): void;
   /** Always runs once the request is over, local reply or not (access log, stats). */

@@ -11,6 +11,8 @@ import { EMPTY_CHAIN, type FilterChain } from '../filters/types.js';
 import { BodyPipeline, bodyStages } from '../filters/body-pipeline.js';
 import { filteredRequestBody } from '../filters/request-body-filter.js';
 import { applyResponseTrailerFilters } from '../filters/trailer-phase.js';
+import { ResponseHeadersPause } from '../filters/response-headers-pause.js';
+import { ResponseHold } from '../filters/response-hold.js';
 import { GrpcMessageCounts } from '../observability/grpc-messages.js';
 import type { ActiveTrace } from '../observability/trace-filter.js';
 import { HeaderList } from '../http/header-list.js';
@@ -98,7 +100,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   /** HTTP/2 downstream: response head held back one microtask, so a headers-only upstream response stays one HEADERS frame. */
   #pendingHead: HeaderList | undefined = undefined;
   /** Response body phases of the port's filters (Wasm), when it has any; the body streams untouched otherwise. */
-  #responseBody: BodyPipeline | undefined = undefined;
+  #responseBody: BodyPipeline | ResponseHold | undefined = undefined;
   #responseTrailers: Record<string, string | string[] | undefined> | undefined = undefined;
   /** HTTP/1.1 downstream: the head is written but not yet on the wire (it leaves with the first body bytes). */
   #h1HeadUnsent = false;
@@ -169,12 +171,19 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return; // 1xx informational responses are not relayed (100-continue is answered by Node).
     this.status = statusCode;
-    const res = this.res;
     this.upstreamServiceTimeMs = Math.round(performance.now() - this.upstreamStartMs);
     if (headers['grpc-status'] !== undefined) this.grpcStatus = grpcStatusOf(headers['grpc-status']);
     const list = responseHeaderList(headers, this.upstreamServiceTimeMs);
     const replaced = this.applyResponseFilters(list);
-    if (replaced !== undefined) return this.#replaceResponse(controller, replaced);
+    if (replaced !== undefined) {
+      if (replaced instanceof ResponseHeadersPause) return this.#holdResponse(controller, list, replaced, undefined);
+      return this.#replaceResponse(controller, replaced);
+    }
+    this.#sendResponseHead(controller, list);
+  }
+
+  #sendResponseHead(controller: Dispatcher.DispatchController, list: HeaderList): void {
+    const res = this.res;
     if (this.#controller === undefined) this.#controller = controller;
     this.#startResponseBody(controller);
     if (isH2Response(res)) {
@@ -183,7 +192,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
       return;
     }
     if (!this.#keepAlive) res.shouldKeepAlive = false;
-    res.writeHead(statusCode, list.fields);
+    res.writeHead(this.status, list.fields);
     // Not flushed here: undici hands a small response's head, body and end over from one socket read in one
     // turn, and Node then writes head and body in one syscall instead of two (a measurable share of CPU).
     // Headers of slow bodies (streams, long polls) still go out at the end of this turn.
@@ -259,7 +268,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
    * Encoder order, as Envoy: backendRef filters, route filters, then the listener's chain, each in reverse.
    * Returns the local reply a filter answered with instead of the upstream response (a Wasm plugin may).
    */
-  applyResponseFilters(list: HeaderList): LocalReply | undefined {
+  applyResponseFilters(list: HeaderList): LocalReply | ResponseHeadersPause | undefined {
     const replaced = runResponse(this.backendFilters, this, list) ?? runResponse(this.route?.filters ?? EMPTY_CHAIN, this, list) ?? runResponse(this.listener.servicePort.filters, this, list);
     decisionHeaderOnResponse(this, list);
     return replaced;
@@ -269,6 +278,30 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   requestBody(): Readable {
     const stages = bodyStages(this.listener.servicePort.filters, 'request');
     return stages.length === 0 ? this.req : filteredRequestBody(this, stages);
+  }
+
+  /**
+   * A response-headers filter paused (proxy-wasm StopIteration): the head waits, the body is kept (bounded,
+   * 500 past the limit as Envoy), and on continue the remaining filters run and everything held goes out.
+   */
+  #holdResponse(controller: Dispatcher.DispatchController, list: HeaderList, pause: ResponseHeadersPause, held: ResponseHold | undefined): void {
+    if (this.#controller === undefined) this.#controller = controller;
+    const hold = held ?? new ResponseHold(() => this.#replaceResponse(controller, LocalReplies.responsePayloadTooLarge));
+    this.#responseBody = hold;
+    void pause.resumed.then((outcome) => {
+      if (this.#done) return;
+      const next = outcome ?? continueResponseFilters(this, pause, list);
+      if (next instanceof ResponseHeadersPause) return this.#holdResponse(controller, list, next, hold);
+      this.#responseBody = undefined;
+      if (next !== undefined) return this.#replaceResponse(controller, next);
+      this.#sendResponseHead(controller, list);
+      for (const chunk of hold.chunks) this.onResponseData(controller, chunk);
+      if (hold.ended) this.onResponseEnd(controller, this.#responseTrailers ?? {});
+    }).catch((err: unknown) => {
+      // Nothing may escape a detached continuation: the stream is reset instead.
+      controller.abort(err instanceof Error ? err : new Error(String(err)));
+      this.abortResponse(undefined, 'response_resume_failed', err instanceof Error ? err : new Error(String(err)));
+    });
   }
 
   /** A response filter answered locally before the head went out: the upstream response is dropped. */
@@ -364,12 +397,28 @@ function grpcStatusOf(v: string | string[] | undefined): number {
   return Number.isInteger(n) && n >= 0 && n <= 16 ? n : 2;
 }
 
-function runResponse(chain: FilterChain, ex: HttpExchange, list: HeaderList): LocalReply | undefined {
-  for (let i = chain.length - 1; i >= 0; i--) {
+function runResponse(chain: FilterChain, ex: HttpExchange, list: HeaderList, from = chain.length - 1): LocalReply | ResponseHeadersPause | undefined {
+  for (let i = from; i >= 0; i--) {
     const replaced = chain[i]?.onResponseHeaders?.(ex, list);
-    if (replaced !== undefined) return replaced;
+    if (replaced !== undefined) {
+      if (replaced instanceof ResponseHeadersPause) {
+        replaced.chain = chain;
+        replaced.index = i;
+      }
+      return replaced;
+    }
   }
   return undefined;
+}
+
+/** After a paused filter continued: the filters after it in encoder order (rest of its chain, later chains). */
+function continueResponseFilters(ex: HttpExchange, pause: ResponseHeadersPause, list: HeaderList): LocalReply | ResponseHeadersPause | undefined {
+  const chains = [ex.backendFilters, ex.route?.filters ?? EMPTY_CHAIN, ex.listener.servicePort.filters];
+  const at = pause.chain === undefined ? -1 : chains.indexOf(pause.chain);
+  let next = at < 0 ? undefined : runResponse(chains[at] as FilterChain, ex, list, pause.index - 1);
+  for (let k = at + 1; next === undefined && at >= 0 && k < chains.length; k++) next = runResponse(chains[k] as FilterChain, ex, list);
+  decisionHeaderOnResponse(ex, list);
+  return next;
 }
 
 function runLog(chain: FilterChain, ex: HttpExchange): void {

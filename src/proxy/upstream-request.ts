@@ -13,6 +13,7 @@ import { pickEndpoint, type Random } from '../upstream/load-balancer.js';
 import type { HttpExchange, UpstreamHandle } from './http-exchange.js';
 import { mirrorSelected, sendMirror } from './mirror-request.js';
 import { REPLAY_LIMIT_BYTES, ReplayBody } from './replay-body.js';
+import { requestTrailerSource } from '../filters/trailer-phase.js';
 import { type AttemptOwner, type ResponseHeaders, UpstreamAttempt } from './upstream-attempt.js';
 import { backoffMs, retriableFailure, retriableResponse, type UpstreamPolicy, withExpectedTimeout } from './upstream-policy.js';
 import type { WebSocketTunnel } from './websocket-tunnel.js';
@@ -182,8 +183,13 @@ export class UpstreamRequest implements UpstreamHandle, AttemptOwner {
     if (perTry > 0) this.#perTryTimer = setTimeout(this.#onPerTryTimeout, perTry);
     const opts = { path: ex.path, method: ex.method, headers: this.#headers(), body };
     const upgrade = this.#upgrade;
-    if (this.#protocol === 'h2') endpoint.h2.dispatch(opts, attempt);
-    else endpoint.pool.dispatch(upgrade === undefined ? opts : { ...opts, upgrade: upgrade.protocol }, attempt);
+    if (this.#protocol === 'h2') {
+      // Request trailers (as a request-trailers filter left them) follow the body on HTTP/2 only: undici's
+      // HTTP/1.1 client cannot send request trailers, so an HTTP/1.1 upstream gets the body without them,
+      // as Envoy's HTTP/1 codec drops them by default (enable_trailers off).
+      const trailers = body === null ? undefined : requestTrailerSource(ex);
+      endpoint.h2.dispatch(trailers === undefined ? opts : { ...opts, trailers }, attempt);
+    } else endpoint.pool.dispatch(upgrade === undefined ? opts : { ...opts, upgrade: upgrade.protocol }, attempt);
   }
 
   /** Headers for this attempt; with a timeout, Envoy tells the upstream how long it will wait. */

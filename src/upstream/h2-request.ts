@@ -15,6 +15,16 @@ export interface H2DispatchOptions {
   /** Flat [name, value, ...] list as the exchange builds it (HTTP/1 names, `host` first). */
   readonly headers: ReadonlyArray<string>;
   readonly body: Readable | null;
+  /**
+   * Request trailers to send after the body (HTTP/2 carries them; a filter with a request-trailers phase
+   * may have edited them). Read when the body has ended; absent for requests that never forward trailers.
+   */
+  readonly trailers?: RequestTrailerSource | undefined;
+}
+
+export interface RequestTrailerSource {
+  /** Flat [name, value, ...] list, or undefined when the request had none. */
+  requestTrailers(): ReadonlyArray<string> | undefined;
 }
 
 /** Where a request gets (or gets again) a connection with a free stream. */
@@ -93,7 +103,9 @@ export class H2Request implements Dispatcher.DispatchController {
     const opts = this.#opts;
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = session.request(h2RequestHeaders(opts.method, opts.path, opts.headers), { endStream: opts.body === null });
+      stream = opts.trailers === undefined || opts.body === null
+        ? session.request(h2RequestHeaders(opts.method, opts.path, opts.headers), { endStream: opts.body === null })
+        : session.request(h2RequestHeaders(opts.method, opts.path, opts.headers), { endStream: false, waitForTrailers: true });
     } catch (err) {
       this.#conn = undefined;
       return this.fail(err instanceof Error ? err : new Error(String(err)));
@@ -103,6 +115,7 @@ export class H2Request implements Dispatcher.DispatchController {
     this.#phase = 'sent';
     stream.on('response', this.#onResponse);
     stream.on('trailers', this.#onTrailers);
+    if (opts.trailers !== undefined && opts.body !== null) stream.once('wantTrailers', this.#onWantTrailers);
     // 'data' is listened to only once the response headers are in (#onResponse): node:http2 emits
     // 'response' on the next tick, and over a Duplex that is not a socket (an HBONE tunnel stream) the
     // first DATA frame of the same read can be emitted before it; read earlier, it would be dropped.
@@ -185,6 +198,23 @@ export class H2Request implements Dispatcher.DispatchController {
     this.#bodyEnded = true;
     const stream = this.#stream;
     if (stream !== undefined && !stream.closed && (this.#phase === 'sent' || this.#phase === 'response')) stream.end();
+  };
+
+  /** The body's last DATA frame is queued: trailers end the stream (none: node ends it with an empty DATA frame). */
+  readonly #onWantTrailers = (): void => {
+    const stream = this.#stream;
+    if (stream === undefined || stream.closed) return;
+    const fields = this.#opts.trailers?.requestTrailers();
+    const out: Record<string, string | string[]> = {};
+    if (fields !== undefined) for (let i = 0; i + 1 < fields.length; i += 2) {
+      const name = (fields[i] as string).toLowerCase();
+      const value = fields[i + 1] as string;
+      // Pseudo-headers and connection-specific fields are not allowed in trailers (RFC 9113 §8.1, §8.2.2).
+      if (name.charCodeAt(0) === 0x3a || name === 'connection' || name === 'transfer-encoding') continue;
+      const prev = out[name];
+      out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+    }
+    stream.sendTrailers(out);
   };
 
   readonly #onBodyError = (err: Error): void => {

@@ -25,8 +25,8 @@ export interface WasmMesh {
   readonly runtime: WasmRuntime;
   /** VIP of `front` (port 80). */
   readonly vip: string;
-  /** Puts these plugins (in order) on front's port; returns what the runtime said about each. */
-  install(plugins: ReadonlyArray<PluginDef>): WasmFilterResult[];
+  /** Puts these plugins (in order) on port 80 of `service` (front); returns what the runtime said about each. */
+  install(plugins: ReadonlyArray<PluginDef>, service?: string): WasmFilterResult[];
   close(): Promise<void>;
 }
 
@@ -55,14 +55,14 @@ export async function startWasmMesh(handler: BackendHandler = echo, extraYaml: (
     backend,
     runtime,
     vip: vip(1),
-    install(plugins) {
+    install(plugins, service = 'front') {
       const store = mesh.waypoint.store;
       const snap = store.current;
       if (snap === undefined) throw new Error('no snapshot');
-      const port: PortFilterInput = { service: { key: 'default/front', namespace: 'default', name: 'front', hostname: 'front.default.svc.cluster.local' }, port: 80 };
+      const port: PortFilterInput = { service: { key: `default/${service}`, namespace: 'default', name: service, hostname: `${service}.default.svc.cluster.local` }, port: 80 };
       const results = plugins.map((p) => runtime.filterFor(pluginSpec(p), port));
       const filters: HttpFilter[] = results.map((r) => r.filter);
-      const listeners = new Map([...snap.listeners].map(([k, l]) => [k, l.service.name === 'front' ? { ...l, servicePort: { ...l.servicePort, filters: Object.freeze([...filters]) } } : l]));
+      const listeners = new Map([...snap.listeners].map(([k, l]) => [k, l.service.name === service ? { ...l, servicePort: { ...l.servicePort, filters: Object.freeze([...filters]) } } : l]));
       store.swap({ ...snap, listeners, version: snap.version + 1 });
       return results;
     },

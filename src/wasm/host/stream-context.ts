@@ -4,6 +4,7 @@
 import type { LocalReply } from '../../errors/local-reply.js';
 import type { BodyBuffer } from '../../filters/body-buffer.js';
 import type { BodyOutcome, BodyResume, FilterOutcome } from '../../filters/types.js';
+import { ResponseHeadersPause } from '../../filters/response-headers-pause.js';
 import type { HeaderList } from '../../http/header-list.js';
 import type { HttpExchange } from '../../proxy/http-exchange.js';
 import type { WasmFailStrategy } from '../wasm-plugin-spec.js';
@@ -24,6 +25,7 @@ export class StreamContext implements HostContext {
   readonly #requestMap: RequestHeaderMap;
   #responseMap: ResponseHeaderMap | undefined = undefined;
   #responseTrailers: HeaderMap | undefined = undefined;
+  #requestTrailers: HeaderMap | undefined = undefined;
   #requestBody: BodyBuffer | undefined = undefined;
   #responseBody: BodyBuffer | undefined = undefined;
   #resumeRequestBody: BodyResume | undefined = undefined;
@@ -31,7 +33,7 @@ export class StreamContext implements HostContext {
   /** A local response asked for during a synchronous callback, returned by that callback's phase. */
   #reply: LocalReply | undefined = undefined;
   #inCallback = false;
-  /** Request headers paused (Action.Pause): resolves the phase when the plugin continues or replies. */
+  /** Request or response headers paused (Action.Pause): resolves the phase when the plugin continues or replies. */
   #paused: ((outcome: FilterOutcome) => void) | undefined = undefined;
   #continuedEarly = false;
   #over = false;
@@ -76,13 +78,18 @@ export class StreamContext implements HostContext {
     return new Promise<FilterOutcome>((resolve) => (this.#paused = resolve));
   }
 
-  onResponseHeaders(headers: HeaderList, status: number): LocalReply | undefined {
+  onResponseHeaders(headers: HeaderList, status: number): LocalReply | ResponseHeadersPause | undefined {
     this.#responseMap = new ResponseHeaderMap(headers, status);
+    this.#continuedEarly = false;
     const n = (headers.fields.length >> 1) + 1;
     const action = this.#vm.abi === '0.1.0' ? this.#invoke('proxy_on_response_headers', n) : this.#invoke('proxy_on_response_headers', n, 0);
     if (action === 'failed') return this.#failure;
-    // Pausing response headers is not supported here: the headers go out as the plugin left them.
-    return this.#takeReply();
+    const reply = this.#takeReply();
+    if (reply !== undefined) return reply;
+    // StopIteration, as Envoy: the head (and the body meanwhile) wait for proxy_continue_stream(RESPONSE) or
+    // a local response, e.g. from an http_call answer.
+    if (action === Action.Continue || action === 2 || this.#continuedEarly) return undefined;
+    return new ResponseHeadersPause(new Promise<FilterOutcome>((resolve) => (this.#paused = resolve)));
   }
 
   onRequestBody(body: BodyBuffer, endOfStream: boolean, resume: BodyResume): BodyOutcome {
@@ -101,6 +108,14 @@ export class StreamContext implements HostContext {
     const action = this.#invoke('proxy_on_response_body', body.length, endOfStream ? 1 : 0);
     if (action === 'failed') return this.#failure ?? 'continue';
     return action === Action.Continue ? 'continue' : 'hold';
+  }
+
+  /** Request trailers (HTTP/2 or chunked HTTP/1.1); their edits reach an HTTP/2 upstream. Pausing is not supported here. */
+  onRequestTrailers(trailers: HeaderList): LocalReply | undefined {
+    this.#requestTrailers = headerListMap(trailers);
+    const action = this.#invoke('proxy_on_request_trailers', trailers.fields.length >> 1);
+    if (action === 'failed') return this.#failure;
+    return this.#takeReply();
   }
 
   onResponseTrailers(trailers: HeaderList): void {
@@ -151,6 +166,7 @@ export class StreamContext implements HostContext {
   headerMap(type: number): HeaderMap | undefined {
     if (type === MapType.RequestHeaders) return this.#requestMap;
     if (type === MapType.ResponseHeaders) return this.#responseMap;
+    if (type === MapType.RequestTrailers) return this.#requestTrailers;
     if (type === MapType.ResponseTrailers) return this.#responseTrailers;
     return undefined;
   }
@@ -186,7 +202,9 @@ export class StreamContext implements HostContext {
       return true;
     }
     if (type === StreamType.Response) {
-      this.#resumeResponseBody?.();
+      if (this.#paused !== undefined) this.#resolvePaused(undefined);
+      else if (this.#inCallback) this.#continuedEarly = true;
+      else this.#resumeResponseBody?.();
       return true;
     }
     return false;

@@ -4,6 +4,7 @@
 import type { LocalReply } from '../../errors/local-reply.js';
 import type { BodyBuffer } from '../../filters/body-buffer.js';
 import type { BodyOutcome, BodyResume, FilterOutcome, HttpFilter } from '../../filters/types.js';
+import type { ResponseHeadersPause } from '../../filters/response-headers-pause.js';
 import type { HeaderList } from '../../http/header-list.js';
 import { requestHasBody } from '../../listener/http2-downstream.js';
 import type { HttpExchange } from '../../proxy/http-exchange.js';
@@ -37,7 +38,7 @@ export class WasmHttpFilter implements HttpFilter {
     return ctx.onRequestHeaders(!requestHasBody(ex.req));
   }
 
-  onResponseHeaders(ex: HttpExchange, headers: HeaderList): LocalReply | undefined {
+  onResponseHeaders(ex: HttpExchange, headers: HeaderList): LocalReply | ResponseHeadersPause | undefined {
     return this.#streams.get(ex)?.onResponseHeaders(headers, ex.status);
   }
 
@@ -49,7 +50,11 @@ export class WasmHttpFilter implements HttpFilter {
     return this.#streams.get(ex)?.onResponseBody(body, endOfStream, resume) ?? 'continue';
   }
 
-  onResponseTrailers(ex: HttpExchange, trailers: HeaderList): void {
+  onRequestTrailers(ex: HttpExchange, trailers: HeaderList): LocalReply | undefined {
+    return this.#streams.get(ex)?.onRequestTrailers(trailers);
+  }
+
+    onResponseTrailers(ex: HttpExchange, trailers: HeaderList): void {
     this.#streams.get(ex)?.onResponseTrailers(trailers);
   }
 
