@@ -16,6 +16,7 @@ import { silentLogger } from '../src/observability/logger.js';
 import type { HttpExchange } from '../src/proxy/http-exchange.js';
 import { WasmRuntime } from '../src/wasm/host/wasm-runtime.js';
 import { asPlugin, sha256 } from '../test/fixtures/wasm/build.js';
+import { meshPreamble, serviceYaml } from '../test/harness/config.js';
 
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 20_000);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
@@ -68,28 +69,9 @@ async function throughWaypoint(bytes: Uint8Array): Promise<Row[]> {
   const moduleFile = path.join(dir, 'add-header.wasm');
   writeFileSync(moduleFile, bytes);
   const base = `127.79.${Math.floor(Math.random() * 200) + 20}`;
-  const svc = (name: string, n: number): string => `---
-apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: bench}
-spec: {clusterIP: ${base}.${n}, ports: [{name: http, port: 8080, targetPort: ${port}}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: ${name}, namespace: bench, labels: {kubernetes.io/service-name: ${name}}}
-addressType: IPv4
-ports: [{name: http, port: ${port}}]
-endpoints: [{addresses: [127.0.0.1]}]
-`;
-  writeFileSync(path.join(dir, 'mesh.yaml'), `apiVersion: v1
-kind: Namespace
-metadata: {name: bench, labels: {istio.io/use-waypoint: waypoint}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: waypoint, namespace: bench}
-spec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, protocol: HBONE}]}
-${svc('plain', 1)}${svc('wasm', 2)}---
+  const svc = (name: string, n: number): string =>
+    serviceYaml({ name, namespace: 'bench', vip: `${base}.${n}`, port: 8080, endpoints: [`127.0.0.1:${port}`] });
+  writeFileSync(path.join(dir, 'mesh.yaml'), `${meshPreamble('bench')}${svc('plain', 1)}${svc('wasm', 2)}---
 apiVersion: extensions.istio.io/v1alpha1
 kind: WasmPlugin
 metadata: {name: add-header, namespace: bench}
