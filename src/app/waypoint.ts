@@ -158,6 +158,7 @@ export class Waypoint {
       store: this.store,
       connections: this.#connections,
       http1: this.#http1,
+      fastHttp1: { handle: this.#proxy.handle, maxHeadBytes: HEADER_LIMIT_BYTES, idleTimeoutMs: 60_000 },
       http2: this.#http2,
       endpoints: this.#endpoints,
       random: options.random,

@@ -30,6 +30,8 @@ export interface RunOptions {
   readonly kubernetes?: KubernetesRunOptions | undefined;
   /** `--workers`: processes sharing the listeners (src/cluster); 1 or absent: this process serves alone. */
   readonly workers?: number;
+  /** Called once this process serves traffic (a worker: its own waypoint started); main.ts caps the heap then. */
+  readonly onServing?: () => void;
 }
 
 export interface RunningWaypoint {
@@ -83,7 +85,11 @@ export async function startWaypoint(options: RunOptions, from?: FileSource | Kub
 export async function runCommand(options: RunOptions): Promise<number> {
   if (cluster.isWorker) {
     const { runWorker } = await import('../cluster/worker.js');
-    return runWorker(options, startWaypoint);
+    return runWorker(options, async (workerOptions, from) => {
+      const running = await startWaypoint(workerOptions, from);
+      options.onServing?.();
+      return running;
+    });
   }
   const workers = options.workers ?? 1;
   if (workers > 1 && options.kubernetes !== undefined) {
@@ -100,6 +106,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
     options.log.error(err instanceof StartupError ? err.message : `startup failed: ${String(err)}`);
     return 1;
   }
+  options.onServing?.();
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {

@@ -5,6 +5,7 @@ import type { LbPolicy } from '../upstream/lb/lb-policy.js';
 import type { OutlierPolicy } from '../upstream/outlier/outlier-detector.js';
 import type { UpstreamSettings } from '../upstream/upstream-settings.js';
 import type { CompiledHttpMatch } from '../router/match/http-match.js';
+import type { RoutingIndex } from '../router/route-index.js';
 import type { L4Routing } from '../l4/l4-routing.js';
 import type { TelemetryConfig } from '../observability/telemetry-config.js';
 import type { UpstreamPolicy } from '../proxy/upstream-policy.js';
@@ -126,6 +127,8 @@ export type HttpRouting =
       readonly producer: ReadonlyArray<RouteEntry>;
       /** Consumer routes keyed by the client namespace they apply to (GEP-1294). */
       readonly consumers: ReadonlyMap<string, ReadonlyArray<RouteEntry>>;
+      /** Compiled indexes of these tables (router/route-index.ts); absent: selection scans the tables. */
+      readonly index?: RoutingIndex;
     };
 
 export interface ServicePortConfig {

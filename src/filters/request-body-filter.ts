@@ -5,12 +5,13 @@
 import { Readable } from 'node:stream';
 import { type LocalReply, LocalReplies } from '../errors/local-reply.js';
 import type { HttpExchange } from '../proxy/http-exchange.js';
+import { requestBodySource } from '../listener/http2-downstream.js';
 import { BodyPipeline } from './body-pipeline.js';
 import { applyRequestTrailerFilters, requestTrailerStages } from './trailer-phase.js';
 import type { HttpFilter } from './types.js';
 
 export function filteredRequestBody(ex: HttpExchange, stages: ReadonlyArray<HttpFilter>): Readable {
-  const source = ex.req;
+  const source = requestBodySource(ex.req);
   const out = new Readable({ read: () => void source.resume() });
   const fail = (reason: LocalReply | 'overflow'): void => {
     // A local reply (or Envoy's 413 when a held body outgrows the buffer) ends the request here.

@@ -3,6 +3,7 @@
 // the L4 proxy (TLSRoute/TCPRoute), undeclared ports after sniffing.
 // HBONE tunnels will enter through `accept` with their own ConnectionContext.
 import type http from 'node:http';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SnapshotStore } from '../config/store.js';
 import type { ConnectionContext, ConnectionTable } from '../proxy/connection-context.js';
@@ -11,11 +12,14 @@ import type { EndpointRegistry } from '../upstream/endpoint-registry.js';
 import type { Random } from '../upstream/load-balancer.js';
 import type { Http2Front } from './http2-front.js';
 import { detectProtocol } from './protocol-detect.js';
+import { H1Connection, type H1ConnectionDeps } from './h1/h1-connection.js';
 
 export interface ConnectionHandlerDeps {
   readonly store: SnapshotStore;
   readonly connections: ConnectionTable;
   readonly http1: http.Server;
+  /** The fast HTTP/1.1 path for plain sockets (h1/h1-connection.ts); node:http serves what it hands off. */
+  readonly fastHttp1: Omit<H1ConnectionDeps, 'handoff'> | undefined;
   readonly http2: Http2Front;
   readonly endpoints: EndpointRegistry;
   readonly random: Random;
@@ -60,11 +64,21 @@ export class ConnectionHandler {
   }
 
   #http1(stream: Duplex): void {
+    const fast = this.#deps.fastHttp1;
+    if (fast !== undefined && stream instanceof Socket) {
+      new H1Connection(stream, { ...fast, handoff: this.#nodeHttp1 });
+      stream.resume();
+      return;
+    }
+    this.#nodeHttp1(stream);
+  }
+
+  readonly #nodeHttp1 = (stream: Duplex): void => {
     this.#deps.http1.emit('connection', stream);
     // node:http reads a socket through its handle, but any other Duplex (an HBONE tunnel stream) through
     // 'data' events, which a stream paused while sniffing would never emit.
     stream.resume();
-  }
+  };
 
   #tcp(stream: Duplex, ctx: ConnectionContext): void {
     const listener = this.#deps.store.current?.listeners.get(ctx.listenerKey);

@@ -3,9 +3,13 @@
 // response (gRPC Trailers-Only) and a reset are written. Node's compat API covers the rest.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2 from 'node:http2';
+import { Readable } from 'node:stream';
+import { H1Request } from './h1/h1-request.js';
+import { H1Response } from './h1/h1-response.js';
 
-export type DownstreamRequest = IncomingMessage | http2.Http2ServerRequest;
-export type DownstreamResponse = ServerResponse | http2.Http2ServerResponse;
+/** node:http's request, HTTP/2's compat request, or a bodiless request of the fast HTTP/1.1 path (h1/). */
+export type DownstreamRequest = IncomingMessage | http2.Http2ServerRequest | H1Request;
+export type DownstreamResponse = ServerResponse | http2.Http2ServerResponse | H1Response;
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR, HTTP2_HEADER_STATUS } = http2.constants;
 
@@ -21,10 +25,38 @@ export function transportOf(req: DownstreamRequest): object | undefined {
   return 'stream' in req ? req.stream.session : req.socket;
 }
 
+// The three response types' overloaded methods do not unify in a union call: these narrow first.
+
+/** `res.end(chunk?)` on any downstream response. */
+export function endResponse(res: DownstreamResponse, chunk?: Buffer | string): void {
+  if (res instanceof H1Response) res.end(chunk);
+  else if (chunk === undefined) res.end();
+  else res.end(chunk);
+}
+
+/** `res.write(chunk)`: false when the client is not keeping up (wait for 'drain'). */
+export function writeResponseBody(res: DownstreamResponse, chunk: Buffer): boolean {
+  if (res instanceof H1Response) return res.write(chunk);
+  if (isH2Response(res)) return res.write(chunk);
+  return res.write(chunk);
+}
+
+/** `res.once('close' | 'drain', fn)` on any downstream response. */
+export function onceResponse(res: DownstreamResponse, event: 'close' | 'drain', fn: () => void): void {
+  if (res instanceof H1Response) res.once(event, fn);
+  else if (isH2Response(res)) res.once(event, fn);
+  else res.once(event, fn);
+}
+
+/** The request body as a stream: node:http's and HTTP/2's requests are one; the fast path's have no body. */
+export function requestBodySource(req: DownstreamRequest): IncomingMessage | http2.Http2ServerRequest | Readable {
+  return req instanceof H1Request ? Readable.from([]) : req;
+}
+
 /** The `Host` of the request: HTTP/2 carries it as `:authority` (RFC 9113 §8.3.1). */
 export function authorityOf(req: DownstreamRequest): string | undefined {
   const h = req.headers;
-  return h.host ?? (h[':authority'] as string | undefined);
+  return (h.host as string | undefined) ?? (h[':authority'] as string | undefined);
 }
 
 /** HTTP/1.1 announces a body with Content-Length or Transfer-Encoding; HTTP/2 by not ending the stream on HEADERS. */

@@ -55,7 +55,7 @@ export class WireMeter {
     // A stream without counters (an HBONE tunnel's HTTP/1.1): what the headers and bodies add up to.
     this.requestBody = contentLength(req.headers['content-length']);
     this.requestWire = requestHeadBytes(req) + this.requestBody;
-    const written = Reflect.get(ex.res as ServerResponse, '_header');
+    const written = Reflect.get(ex.res, '_header');
     this.responseWire = (typeof written === 'string' ? written.length : 0) + this.responseBody;
   }
 
@@ -72,7 +72,7 @@ export class WireMeter {
 }
 
 /** `METHOD target HTTP/x.y\r\n`, each `name: value\r\n`, and the blank line, as received. */
-export function requestHeadBytes(req: IncomingMessage): number {
+export function requestHeadBytes(req: Pick<IncomingMessage, 'method' | 'url' | 'rawHeaders'>): number {
   let n = (req.method ?? '').length + (req.url ?? '').length + 12; // 2 spaces, "HTTP/x.y", CRLF
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) n += (raw[i] as string).length + (raw[i + 1] as string).length + 4;

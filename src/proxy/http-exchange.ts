@@ -1,7 +1,7 @@
 // One downstream HTTP request through the waypoint: its pinned snapshot, the request as filters edit it,
 // the decisions taken for it, and the upstream handler that streams the response back with backpressure.
 import { performance } from 'node:perf_hooks';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ListenerConfig, RouteEntry, Snapshot } from '../config/snapshot.js';
 import type { LocalReply, ResponseFlag } from '../errors/local-reply.js';
@@ -17,7 +17,7 @@ import { GrpcMessageCounts } from '../observability/grpc-messages.js';
 import type { ActiveTrace } from '../observability/trace-filter.js';
 import { HeaderList } from '../http/header-list.js';
 import {
-  acceptsTrailers, type DownstreamRequest, type DownstreamResponse, isH2Response, resetDownstream, writeHeadersOnly,
+  acceptsTrailers, type DownstreamRequest, endResponse, onceResponse, requestBodySource, writeResponseBody, type DownstreamResponse, isH2Response, resetDownstream, writeHeadersOnly,
   writeResponseHead,
 } from '../listener/http2-downstream.js';
 import type { MirrorTarget } from '../filters/route/request-mirror.js';
@@ -129,7 +129,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.#observer = observer;
     this.#keepAlive = keepAlive;
     this.grpcMessages = isGrpcContentType(req.headers['content-type']) ? GrpcMessageCounts.attach(req) : undefined;
-    res.once('close', this.#onDownstreamClose);
+    onceResponse(res, 'close', this.#onDownstreamClose);
   }
 
   get done(): boolean {
@@ -217,10 +217,9 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.#h1HeadUnsent = false; // the write below carries the head
     this.responseBodyBytes += chunk.length;
     this.grpcMessages?.response.push(chunk);
-    const out: Writable = this.res;
-    if (!out.write(chunk)) {
+    if (!writeResponseBody(this.res, chunk)) {
       controller.pause();
-      this.res.once('drain', this.#onDrain);
+      onceResponse(this.res, 'drain', this.#onDrain);
     }
   }
 
@@ -245,7 +244,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     } else {
       // Trailers are kept (gRPC status lives there); HTTP/1.1 clients get them only with `TE: trailers`.
       if (hasTrailers && acceptsTrailers(this.req)) this.res.addTrailers(trailers);
-      this.res.end();
+      endResponse(this.res);
     }
     this.#finish();
   }
@@ -277,7 +276,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   /** The request body as the upstream reads it: the request itself unless a filter has a request-body phase. */
   requestBody(): Readable {
     const stages = bodyStages(this.listener.servicePort.filters, 'request');
-    return stages.length === 0 ? this.req : filteredRequestBody(this, stages);
+    return stages.length === 0 ? requestBodySource(this.req) : filteredRequestBody(this, stages);
   }
 
   /**

@@ -8,7 +8,7 @@ import type { ClusterConfig, HttpRouting } from '../config/snapshot.js';
 import type { SnapshotStore } from '../config/store.js';
 import { LocalReplies } from '../errors/local-reply.js';
 import { normalizePath } from '../http/path-normalize.js';
-import { authorityOf, type DownstreamRequest, type DownstreamResponse, transportOf, writeResponseHead } from '../listener/http2-downstream.js';
+import { authorityOf, type DownstreamRequest, endResponse, type DownstreamResponse, transportOf, writeResponseHead } from '../listener/http2-downstream.js';
 import { runRequestHeaders } from '../filters/chain.js';
 import type { FilterOutcome } from '../filters/types.js';
 import { RequestView } from '../router/request-view.js';
@@ -55,7 +55,7 @@ export class HttpProxy {
     const listener = snapshot.listeners.get(conn.listenerKey);
     if (listener === undefined) {
       writeResponseHead(res, 404, ['content-length', '0', 'server', 'istio-envoy']);
-      res.end();
+      endResponse(res);
       return;
     }
     this.#inFlight++;

@@ -1,6 +1,6 @@
 // Writes a LocalReply to the downstream response the way Envoy does (gRPC requests get Trailers-Only).
 import type { LocalReply } from '../errors/local-reply.js';
-import { type DownstreamResponse, writeResponseHead } from '../listener/http2-downstream.js';
+import { type DownstreamResponse, endResponse, writeResponseHead } from '../listener/http2-downstream.js';
 import { writeGrpcLocalReply } from './grpc-local-reply.js';
 import { isGrpcContentType } from './grpc-protocol.js';
 
@@ -16,7 +16,7 @@ export function writeLocalReply(res: DownstreamResponse, reply: LocalReply): voi
   const extra = reply.headers ?? NO_FIELDS;
   if (body.length === 0) {
     writeResponseHead(res, reply.status, ['content-length', '0', 'server', 'istio-envoy', ...extra]);
-    res.end();
+    endResponse(res);
     return;
   }
   // A reply that brings its own content-type (an ext-authz denial) keeps it instead of text/plain.
@@ -27,5 +27,5 @@ export function writeLocalReply(res: DownstreamResponse, reply: LocalReply): voi
     'server', 'istio-envoy',
     ...extra,
   ]);
-  res.end(body);
+  endResponse(res, body);
 }

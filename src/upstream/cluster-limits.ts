@@ -6,14 +6,14 @@ import type { EndpointRegistry, EndpointState } from './endpoint-registry.js';
 
 /**
  * True when the request would have to wait for a connection to `endpoint` while the cluster already has its
- * limit of requests waiting (undici's pending: queued in the pool or waiting on a connection being set up).
+ * limit of requests waiting (the HTTP/1.1 pool's queue, which includes those waiting on a connection being set up).
  */
 export function pendingOverflow(cluster: ClusterConfig, registry: EndpointRegistry, endpoint: EndpointState): boolean {
   const max = cluster.upstream?.pool.maxPendingRequests;
   if (max === undefined) return false;
-  if (endpoint.pool.stats.free > 0) return false;
+  if (endpoint.pool.free > 0) return false;
   let pending = 0;
-  for (const e of cluster.endpoints) pending += registry.get(e, cluster.upstream).pool.stats.pending;
+  for (const e of cluster.endpoints) pending += registry.get(e, cluster.upstream).pool.pending;
   return pending >= max;
 }
 

@@ -1,10 +1,11 @@
 // The connection pools of one endpoint under its cluster's UpstreamSettings (DestinationRule connectionPool and
-// tls), mapped onto undici's Pool options where they mean what Envoy means, and onto the HTTP/2 pool's options.
+// tls), mapped onto the HTTP/1.1 pool's options (h1/h1-pool.ts) and the HTTP/2 pool's.
 import tls from 'node:tls';
-import { Pool } from 'undici';
 import type { EndpointConfig } from '../config/snapshot.js';
 import type { EndpointTunnel, PoolConnector } from '../hbone/upstream-tunnels.js';
 import type { H2PoolOptions } from './h2-pool.js';
+import type { H1Connect } from './h1/h1-dial.js';
+import { H1Pool } from './h1/h1-pool.js';
 import { tlsConnectOptions, tlsOverConnector } from './tls/tls-origination.js';
 import type { UpstreamSettings } from './upstream-settings.js';
 
@@ -17,40 +18,34 @@ export interface PoolDefaults {
 }
 
 /** The HTTP/1.1 keep-alive pool: one request per connection at a time (Envoy's HTTP/1.1 codec does not pipeline). */
-export function http1Pool(endpoint: EndpointConfig, defaults: PoolDefaults, tunnel: EndpointTunnel | undefined, upstream: UpstreamSettings | undefined): Pool {
-  const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
+export function http1Pool(endpoint: EndpointConfig, defaults: PoolDefaults, tunnel: EndpointTunnel | undefined, upstream: UpstreamSettings | undefined): H1Pool {
   const pool = upstream?.pool ?? {};
   const origination = upstream?.tls;
-  const idle = pool.idleTimeoutMs ?? defaults.idleTimeoutMs;
-  let connect: PoolConnector | Pool.Options['connect'] | undefined;
-  let scheme = 'http';
+  let connect: H1Connect | undefined;
+  let tlsDial = false;
   if (tunnel !== undefined) {
     // TLS originated inside the HBONE tunnel (istio-facts 6.1: SIMPLE/MUTUAL wrap the inner connection).
     connect = origination === undefined ? tunnel.connect : tlsOverConnector(tunnel.connect, tlsConnectOptions(origination, 'http/1.1'));
   } else if (defaults.connect !== undefined) {
     connect = defaults.connect;
   } else if (origination !== undefined || pool.keepaliveTimeMs !== undefined) {
-    if (origination !== undefined) scheme = 'https';
+    tlsDial = origination !== undefined;
     connect = {
       ...(origination === undefined ? {} : tlsConnectOptions(origination, 'http/1.1')),
       ...(pool.keepaliveTimeMs === undefined ? {} : { keepAlive: true, keepAliveInitialDelay: pool.keepaliveTimeMs }),
     };
   }
-  return new Pool(`${scheme}://${host}:${endpoint.port}`, {
-    ...(connect === undefined ? {} : { connect }),
+  return new H1Pool({
+    host: endpoint.address,
+    port: endpoint.port,
+    tls: tlsDial,
+    connect,
+    connectTimeoutMs: pool.connectTimeoutMs ?? defaults.connectTimeoutMs,
+    idleTimeoutMs: pool.idleTimeoutMs ?? defaults.idleTimeoutMs,
     // maxConnections: beyond it requests wait in the pool's queue (Envoy's pending requests).
-    connections: pool.maxConnections ?? null,
-    // maxRequestsPerConnection 1 "disables keep-alive" (pipelining 0 does that in undici); undici resets the
-    // connection once its counter, read before it is incremented, reaches the limit: N requests need N - 1.
-    pipelining: pool.maxRequestsPerConnection === 1 ? 0 : 1,
-    connectTimeout: pool.connectTimeoutMs ?? defaults.connectTimeoutMs,
-    keepAliveTimeout: idle,
-    keepAliveMaxTimeout: idle,
-    ...(pool.maxRequestsPerConnection === undefined || pool.maxRequestsPerConnection === 1 ? {} : { maxRequestsPerClient: pool.maxRequestsPerConnection - 1 }),
-    // Streams can be long-lived; timeouts are the route's business, not the pool's.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    strictContentLength: false,
+    maxConnections: pool.maxConnections,
+    // maxRequestsPerConnection 1 "disables keep-alive": every request says `connection: close`.
+    maxRequestsPerConnection: pool.maxRequestsPerConnection ?? 0,
   });
 }
 

@@ -1,7 +1,6 @@
 // Runtime state of upstream endpoints, kept outside the snapshot and keyed by the stable `ip:port` id (plus the
 // cluster's DestinationRule pool/TLS settings id when it has them, endpoint-pools.ts):
 // the HTTP/1.1 keep-alive pool, the HTTP/2 pool (h2-pool.ts) and the active-request count the load balancer reads.
-import type { Pool } from 'undici';
 import type { EndpointConfig, Snapshot } from '../config/snapshot.js';
 import { LbRuntime } from './lb/lb-runtime.js';
 import { CircuitBreakers } from './circuit-breaker.js';
@@ -9,11 +8,13 @@ import { OutlierDetectors } from './outlier/outlier-detector.js';
 import { DEFAULT_H2_POOL_OPTIONS, H2Pool, type H2PoolOptions } from './h2-pool.js';
 import { type EndpointTunnel, type PoolConnector, transportOf, type UpstreamTunnels } from '../hbone/upstream-tunnels.js';
 import { http1Pool, http2PoolOverrides } from './endpoint-pools.js';
+import type { H1Pool } from './h1/h1-pool.js';
 import type { UpstreamSettings } from './upstream-settings.js';
 
 export class EndpointState {
   readonly key: string;
-  readonly pool: Pool;
+  /** The HTTP/1.1 keep-alive pool (h1/h1-pool.ts). */
+  readonly pool: H1Pool;
   /** Requests in flight to this endpoint (least-request load balancing). */
   active = 0;
   /** `plain`, or the HBONE identity an ambient endpoint is reached with (then `tunnel` is set). */
@@ -120,7 +121,7 @@ export class EndpointRegistry {
     return this.#states.size;
   }
 
-  /** HTTP/1.1 pool totals over every endpoint (undici Pool.stats) plus requests in flight, for the proxy's metrics. */
+  /** HTTP/1.1 pool totals over every endpoint (H1Pool.stats, undici's Pool.stats counters) plus requests in flight, for the proxy's metrics. */
   poolStats(): { connected: number; free: number; pending: number; running: number; active: number } {
     const t = { connected: 0, free: 0, pending: 0, running: 0, active: 0 };
     for (const s of this.#states.values()) {

@@ -5,6 +5,7 @@ import { EMPTY_CHAIN, type FilterChain } from '../../filters/types.js';
 import type { CompiledHttpMatch } from '../../router/match/http-match.js';
 import { compileGrpcRouteMatch } from '../../router/grpc-match.js';
 import { type GrpcMatchRank, grpcRankOf, sortByGrpcPrecedence } from '../../router/grpc-precedence.js';
+import { buildRoutingIndex } from '../../router/route-index.js';
 import { type Diagnostic, resourceDiagnostic } from '../diagnostics.js';
 import type { GRPCRouteMatch, GRPCRouteRule, GRPCRouteSpec } from '../model/grpc-route.js';
 import type { HTTPRouteMatch, HTTPRouteSpec } from '../model/http-route.js';
@@ -185,7 +186,8 @@ export function grpcRoutingFor(grpc: GrpcRoutes, service: string, port: number, 
   const table = (entries: GrpcRankedEntry[]): ReadonlyArray<RouteEntry> => Object.freeze(sortByGrpcPrecedence(entries).map((e) => e.entry));
   const frozen = new Map<string, ReadonlyArray<RouteEntry>>();
   for (const [ns, list] of [...consumers].sort(([a], [b]) => (a < b ? -1 : 1))) frozen.set(ns, table(list));
-  return Object.freeze({ kind: 'routes', producer: table(producer), consumers: frozen });
+  const producers = table(producer);
+  return Object.freeze({ kind: 'routes', producer: producers, consumers: frozen, index: buildRoutingIndex(producers, frozen) });
 }
 
 function appliesTo(t: ParentTarget, service: string, port: number): boolean {

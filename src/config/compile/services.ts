@@ -2,6 +2,7 @@
 import { EMPTY_CHAIN } from '../../filters/types.js';
 import { MATCH_EVERYTHING } from '../../router/match/http-match.js';
 import { sortByPrecedence } from '../../router/precedence.js';
+import { buildRoutingIndex } from '../../router/route-index.js';
 import { weightedBackends } from './backends.js';
 import { compileLb, type DestinationRulePolicies, NO_DESTINATION_RULES } from './destination-rules.js';
 import { type Diagnostic, resourceDiagnostic } from '../diagnostics.js';
@@ -63,7 +64,7 @@ function routingFor(
 ): HttpRouting {
   const producer: RankedEntry[] = [];
   const consumers = new Map<string, RankedEntry[]>();
-  for (const a of attachments) {
+  for (const a of attachmentsOf(attachments, svc.key)) {
     const t = a.target;
     if (t.kind !== 'service' || t.service !== svc.key || (t.port !== undefined && t.port !== port)) continue;
     if (t.consumerNamespace === undefined) producer.push(...a.entries);
@@ -83,7 +84,27 @@ function routingFor(
   // GEP-1294: consumer routes are "scoped only [to] the same namespace ... another unrelated namespace cannot
   // modify their traffic": clients from other namespaces keep the Service's own routing.
   const producers = producer.length > 0 ? table(producer) : gatewayEntries.length > 0 ? table([...gatewayEntries]) : Object.freeze([serviceDefaultEntry(cluster)]);
-  return Object.freeze({ kind: 'routes', producer: producers, consumers: frozen });
+  return Object.freeze({ kind: 'routes', producer: producers, consumers: frozen, index: buildRoutingIndex(producers, frozen) });
+}
+
+const byService = new WeakMap<ReadonlyArray<Attachment>, ReadonlyMap<string, ReadonlyArray<Attachment>>>();
+
+/** The attachments whose parent is this Service, grouped once per compile: scanning all of them for every
+ *  Service port made compile quadratic (10,000 rules on 1,000 Services: a million checks). */
+function attachmentsOf(attachments: ReadonlyArray<Attachment>, service: string): ReadonlyArray<Attachment> {
+  let groups = byService.get(attachments);
+  if (groups === undefined) {
+    const g = new Map<string, Attachment[]>();
+    for (const a of attachments) {
+      if (a.target.kind !== 'service') continue;
+      const list = g.get(a.target.service);
+      if (list === undefined) g.set(a.target.service, [a]);
+      else list.push(a);
+    }
+    groups = g;
+    byService.set(attachments, groups);
+  }
+  return groups.get(service) ?? [];
 }
 
 /** A catch-all entry to the Service's own cluster, for clients no route applies to. */

@@ -1,6 +1,8 @@
 // Turns the text of one YAML or JSON config file into RawResources that remember their source lines.
 // Pure (no I/O): every problem becomes a Diagnostic and the offending document is skipped, nothing throws.
-import { type Document, LineCounter, isAlias, isMap, isNode, isPair, isScalar, isSeq, parseAllDocuments, visit } from 'yaml';
+// Most files take the fast path (yaml-fast.ts: values only, lines found on demand); the rest, and every file
+// with a YAML error or warning, are parsed by `yaml` with positions, whose messages the diagnostics carry.
+import { type Document, LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit } from 'yaml';
 import type { Diagnostic } from '../diagnostics.js';
 import {
   CLUSTER_SCOPED_KINDS,
@@ -11,6 +13,8 @@ import {
   fieldPathString,
   resourceRefString,
 } from '../resource.js';
+import { fastParseDocuments } from './yaml-fast.js';
+import { type LineLocator, documentLocator, lazyLocator, nodeAt, subLocator } from './yaml-positions.js';
 
 export interface ParseResult {
   readonly resources: RawResource[];
@@ -23,60 +27,86 @@ type Problems = Array<[FieldPath, string]>;
 /** One document of one file, plus the file-wide output every document appends to. */
 interface Scope {
   readonly file: string;
-  readonly lines: LineCounter;
   readonly out: ParseResult;
   readonly seq: { next: number };
-  readonly doc: Document.Parsed;
   readonly index: number;
+  /** Lines of paths from the document's root. */
+  readonly locate: LineLocator;
+  /** Whether the node at a path from the root is a YAML mapping (an alias or a tagged `!!omap` is not). */
+  readonly isMapping: (path: FieldPath) => boolean;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 export function parseConfigText(text: string, file: string, firstSeq: number): ParseResult {
+  const out: ParseResult = { resources: [], diagnostics: [] };
+  const seq = { next: firstSeq };
+  const isJson = file.toLowerCase().endsWith('.json');
+  const fast = fastParseDocuments(text);
+  if (fast !== undefined) {
+    // `---` with nothing after it (or an explicit null) is an empty document, which kubectl skips too.
+    fast.forEach((d, index) => {
+      if (d.value === null) return;
+      const locate = lazyLocator(text, d.start, d.end, d.line);
+      addDocument({ file, out, seq, index, locate, isMapping: () => true }, d.value, isJson);
+    });
+    return out;
+  }
+  return parseWithPositions(text, file, isJson, out, seq);
+}
+
+/** What parseConfigText gives without its fast path (the tests hold the two paths to the same output). */
+export function parseConfigTextWithPositions(text: string, file: string, firstSeq: number): ParseResult {
+  const isJson = file.toLowerCase().endsWith('.json');
+  return parseWithPositions(text, file, isJson, { resources: [], diagnostics: [] }, { next: firstSeq });
+}
+
+/** The slow path: `yaml` with every node's position, for its errors and warnings. */
+function parseWithPositions(text: string, file: string, isJson: boolean, out: ParseResult, seq: { next: number }): ParseResult {
   const lines = new LineCounter();
   // prettyErrors would append a source excerpt to each message; diagnostics carry the line instead.
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
-  const out: ParseResult = { resources: [], diagnostics: [] };
-  const seq = { next: firstSeq };
   if ('empty' in docs) {
     // Only comments or directives: any error belongs to the stream, not to a document.
     for (const err of docs.errors) out.diagnostics.push(yamlDiag(file, lines, undefined, err.pos[0], err.message));
     return out;
   }
-  const isJson = file.toLowerCase().endsWith('.json');
-  docs.forEach((doc, index) => parseDocument({ file, lines, out, seq, doc, index }, isJson));
+  docs.forEach((doc, index) => {
+    for (const w of doc.warnings) out.diagnostics.push(yamlDiag(file, lines, index, w.pos[0], w.message, 'warning'));
+    for (const err of doc.errors) {
+      const message = err.code === 'DUPLICATE_KEY' ? duplicateKeyMessage(doc, err.pos[0]) : err.message;
+      out.diagnostics.push(yamlDiag(file, lines, index, err.pos[0], message));
+    }
+    const root = doc.contents;
+    if (doc.errors.length > 0 || root === null || (isScalar(root) && root.value === null)) return;
+
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // Unresolved aliases and alias bombs are only detected while converting.
+      const message = e instanceof Error ? e.message : String(e);
+      out.diagnostics.push(yamlDiag(file, lines, index, root.range[0], message));
+      return;
+    }
+    const locate = documentLocator(doc, root, lines);
+    const isMapping = (path: FieldPath): boolean => isMap(nodeAt(doc, root, path));
+    // JSON has no multi-document syntax, so a top-level array is the JSON way to hold several objects.
+    addDocument({ file, out, seq, index, locate, isMapping }, value, isJson && isSeq(root));
+  });
   return out;
 }
 
-function parseDocument(s: Scope, isJson: boolean): void {
-  const { doc, index } = s;
-  for (const w of doc.warnings) s.out.diagnostics.push(yamlDiag(s.file, s.lines, index, w.pos[0], w.message, 'warning'));
-  for (const err of doc.errors) {
-    const message = err.code === 'DUPLICATE_KEY' ? duplicateKeyMessage(doc, err.pos[0]) : err.message;
-    s.out.diagnostics.push(yamlDiag(s.file, s.lines, index, err.pos[0], message));
-  }
-  const root = doc.contents;
-  // `---` with nothing after it (or an explicit null) is an empty document, which kubectl skips too.
-  if (doc.errors.length > 0 || root === null || (isScalar(root) && root.value === null)) return;
-
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    // Unresolved aliases and alias bombs are only detected while converting.
-    const message = e instanceof Error ? e.message : String(e);
-    s.out.diagnostics.push(yamlDiag(s.file, s.lines, index, root.range[0], message));
-    return;
-  }
-  // JSON has no multi-document syntax, so a top-level array is the JSON way to hold several objects.
-  if (isJson && isSeq(root) && Array.isArray(value)) value.forEach((item, i) => addObject(s, root.items[i], item));
-  else addObject(s, root, value);
+/** A document's value: one object, or (`arrayOfObjects`, JSON) a top-level array of them. */
+function addDocument(s: Scope, value: unknown, arrayOfObjects: boolean): void {
+  if (arrayOfObjects && Array.isArray(value)) value.forEach((item: unknown, i) => addObject(s, [i], item));
+  else addObject(s, [], value);
 }
 
 /** Validates one object (a document, a List item or a JSON array item) and records it or its problems. */
-function addObject(s: Scope, node: unknown, value: unknown): void {
-  const origin = makeOrigin(s, node);
-  if (!isMap(node) || !isObj(value)) {
+function addObject(s: Scope, at: FieldPath, value: unknown): void {
+  const origin = makeOrigin(s, at);
+  if (!s.isMapping(at) || !isObj(value)) {
     const message = `expected a mapping with apiVersion, kind and metadata, found ${describe(value)}`;
     s.out.diagnostics.push(objectDiag(origin, undefined, [], message));
     return;
@@ -84,7 +114,7 @@ function addObject(s: Scope, node: unknown, value: unknown): void {
   const kind = value['kind'];
   // `kind: List` always; other `*List` kinds (HTTPRouteList from `kubectl get -o yaml`) only with items.
   if (kind === 'List' || (typeof kind === 'string' && /.List$/.test(kind) && Array.isArray(value['items']))) {
-    expandList(s, node, value, kind, origin);
+    expandList(s, at, value, kind, origin);
     return;
   }
 
@@ -162,7 +192,7 @@ function readMetadata(meta: Obj, kind: string | undefined, problems: Problems): 
   return { name, namespace, labels, annotations, creationTimestamp, generation, resourceVersion };
 }
 
-function expandList(s: Scope, node: unknown, value: Obj, kind: string, origin: ResourceOrigin): void {
+function expandList(s: Scope, at: FieldPath, value: Obj, kind: string, origin: ResourceOrigin): void {
   const items = value['items'];
   if (items == null) return;
   if (!Array.isArray(items)) {
@@ -170,51 +200,26 @@ function expandList(s: Scope, node: unknown, value: Obj, kind: string, origin: R
     s.out.diagnostics.push(objectDiag(origin, undefined, ['items'], message));
     return;
   }
-  const itemsPair = nodeAt(s.doc, node, ['items']);
-  const itemsNode = isPair(itemsPair) ? deref(s.doc, itemsPair.value) : undefined;
   // The API server leaves apiVersion and kind out of the items of typed lists; the list implies them.
   const impliedKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
   items.forEach((item: unknown, i) => {
     const implied = { apiVersion: value['apiVersion'], kind: impliedKind };
     const v = impliedKind !== undefined && isObj(item) ? { ...implied, ...item } : item;
-    addObject(s, isSeq(itemsNode) ? itemsNode.items[i] : undefined, v);
+    addObject(s, [...at, 'items', i], v);
   });
 }
 
-function makeOrigin(s: Scope, root: unknown): ResourceOrigin {
-  const { doc, lines } = s;
-  const lineAt = (offset: number | undefined): number | undefined =>
-    offset === undefined ? undefined : lines.linePos(offset).line;
+/** Where the object at `at` comes from; its lines are looked up only when a diagnostic asks for them. */
+function makeOrigin(s: Scope, at: FieldPath): ResourceOrigin {
+  const lineOf = subLocator(s.locate, at);
   return {
     file: s.file,
     doc: s.index,
-    line: lineAt(startOffset(root)) ?? 1,
-    // Resolved on demand: most resources never get a diagnostic, so indexing the tree up front is wasted.
-    lineOf: (path: FieldPath) => lineAt(startOffset(nodeAt(doc, root, path))),
+    get line(): number {
+      return lineOf([]) ?? 1;
+    },
+    lineOf,
   };
-}
-
-/** The node at `path`: the Pair for a mapping entry (its key gives the line), the item for a sequence entry. */
-function nodeAt(doc: Document.Parsed, root: unknown, path: FieldPath): unknown {
-  let node = root;
-  for (const seg of path) {
-    const cur = deref(doc, isPair(node) ? node.value : node);
-    if (isMap(cur)) node = cur.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
-    else if (isSeq(cur) && typeof seg === 'number') node = cur.items[seg];
-    else return undefined;
-    if (node === undefined) return undefined;
-  }
-  return node;
-}
-
-/** Follows `*alias` to its anchored node so paths through aliases still find a line. */
-function deref(doc: Document.Parsed, node: unknown): unknown {
-  return isAlias(node) ? node.resolve(doc) : node;
-}
-
-function startOffset(node: unknown): number | undefined {
-  if (isPair(node)) return startOffset(node.key) ?? startOffset(node.value);
-  return isNode(node) && node.range ? node.range[0] : undefined;
 }
 
 /** Names the repeated key, which the parser's own message ("Map keys must be unique") does not. */

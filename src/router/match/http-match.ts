@@ -33,8 +33,9 @@ export const MATCH_EVERYTHING: CompiledHttpMatch = Object.freeze({
 class HttpMatch implements CompiledHttpMatch {
   constructor(
     readonly method: string | undefined,
-    private readonly path: CompiledPath | undefined,
-    private readonly headers: readonly ValueCondition[] | undefined,
+    /** Read by route indexes (indexableConditions), as are headers; undefined: any path. */
+    readonly path: CompiledPath | undefined,
+    readonly headers: readonly ValueCondition[] | undefined,
     private readonly query: readonly ValueCondition[] | undefined,
   ) {}
 
@@ -44,6 +45,30 @@ class HttpMatch implements CompiledHttpMatch {
     if (this.headers !== undefined && !headersMatch(this.headers, req)) return false;
     return this.query === undefined || queryParamsMatch(this.query, req);
   }
+}
+
+/**
+ * Conditions every request a match accepts must meet, for route indexes: an Exact or PathPrefix path (not
+ * any path, not a RegularExpression), the method, the Exact header conditions (lower-case names).
+ */
+export interface IndexableConditions {
+  readonly path: CompiledPath | undefined;
+  readonly method: string | undefined;
+  readonly exactHeaders: readonly ValueCondition[];
+}
+
+const NO_CONDITIONS: IndexableConditions = Object.freeze({ path: undefined, method: undefined, exactHeaders: [] });
+
+/** Undefined for a matcher not compiled here (such as VirtualService's): its conditions are opaque. */
+export function indexableConditions(m: CompiledHttpMatch): IndexableConditions | undefined {
+  if (m === MATCH_EVERYTHING) return NO_CONDITIONS;
+  if (!(m instanceof HttpMatch)) return undefined;
+  const p = m.path;
+  return {
+    path: p !== undefined && (p.kind === PathKind.Exact || p.kind === PathKind.Prefix) ? p : undefined,
+    method: m.method,
+    exactHeaders: (m.headers ?? []).filter((h) => h.exact !== undefined),
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 // Envoy's HTTP ext_authz client: the check request copies the original method and path (with the
 // provider's pathPrefix), Host, Authorization and the configured headers, without a body; a 200 allows,
 // a 5xx or a transport failure is an error, any other status denies with the provider's status and body.
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { EndpointConfig } from '../../config/snapshot.js';
 import type { HttpExchange } from '../../proxy/http-exchange.js';
 import type { HttpProvider } from './ext-authz-provider.js';
@@ -10,8 +10,12 @@ import { anyMatches, type StringMatcher } from './string-match.js';
 
 let agent: Agent | undefined;
 
-/** One connection pool for every HTTP provider, keyed by origin inside undici; idle sockets do not hold the process. */
-function sharedAgent(): Agent {
+/**
+ * One connection pool for every HTTP provider, keyed by origin inside undici; idle sockets do not hold the
+ * process. undici is imported by the first check: a waypoint without ext_authz never loads it (issue #13, RSS).
+ */
+async function newSharedAgent(): Promise<Agent> {
+  const { Agent } = await import('undici');
   agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128 });
   return agent;
 }
@@ -34,7 +38,7 @@ export async function checkHttp(p: HttpProvider, endpoint: EndpointConfig, ex: H
   headers['host'] = ex.requestHeaders.get('host') ?? ex.listener.service.hostname;
   const signal = AbortSignal.timeout(p.timeoutMs);
   try {
-    const res = await sharedAgent().request({
+    const res = await (agent ?? (await newSharedAgent())).request({
       origin: `http://${endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`,
       path: p.pathPrefix + ex.path,
       method: ex.method as 'GET',

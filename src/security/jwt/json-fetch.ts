@@ -1,6 +1,7 @@
 // One bounded GET of a JSON document (a JWKS or an OpenID configuration): a deadline for the whole exchange,
 // a size cap enforced while streaming, 200 only, no redirects. Every failure is an Error with a reason for logs.
-import { Agent, request } from 'undici';
+// undici is imported on the first fetch: a waypoint without remote JWKS never loads it (issue #13, RSS).
+import type { Agent } from 'undici';
 
 export interface JsonFetchLimits {
   readonly timeoutMs: number;
@@ -8,11 +9,15 @@ export interface JsonFetchLimits {
 }
 
 export class JsonFetcher {
-  readonly #agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 30_000, connections: 4 });
+  #agent: Agent | undefined;
+  #closed = false;
 
   /** Fetches `url` and parses the body as JSON; rejects on timeout, non-200, oversize or bad JSON. */
   async get(url: string, limits: JsonFetchLimits): Promise<unknown> {
     const signal = AbortSignal.timeout(limits.timeoutMs);
+    const { Agent, request } = await import('undici');
+    if (this.#closed) throw new Error('request failed: the fetcher is closed');
+    this.#agent ??= new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 30_000, connections: 4 });
     let res: Awaited<ReturnType<typeof request>>;
     try {
       res = await request(url, { method: 'GET', dispatcher: this.#agent, signal, headers: { accept: 'application/json' } });
@@ -47,7 +52,8 @@ export class JsonFetcher {
   }
 
   close(): Promise<void> {
-    return this.#agent.destroy();
+    this.#closed = true;
+    return this.#agent?.destroy() ?? Promise.resolve();
   }
 }
 

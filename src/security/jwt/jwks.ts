@@ -1,7 +1,8 @@
 // A JWKS document parsed into verification keys with jwt_verify_lib's rules (Jwks::createFrom): keys of an
 // unknown `kty` or with bad fields are skipped, and a document left without keys has "no valid public key".
 // Key material is imported by jose, lazily per algorithm, and the imported key is kept with the key set.
-import { type CryptoKey, importJWK, type JWK } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
+import { jose } from './lazy-jose.js';
 import type { JwtStatus } from './jwt-status.js';
 import type { JwsAlg } from './jwt-token.js';
 
@@ -60,7 +61,7 @@ export function parseJwks(input: string | unknown): KeySet | JwtStatus {
 export function importedKey(entry: KeyEntry, alg: JwsAlg): Promise<VerificationKey | undefined> {
   let pending = entry.imported.get(alg);
   if (pending === undefined) {
-    pending = importJWK(entry.material, alg).then(
+    pending = Promise.resolve(jose()).then((j) => j.importJWK(entry.material, alg)).then(
       (key) => key,
       () => undefined,
     );

@@ -1,8 +1,8 @@
 // Signature verification of a parsed JWT against a key set: key selection as jwt_verify_lib does it
 // (verifyJwtWithoutTimeChecking), the signature itself checked by jose. A key's type decides what it can
 // verify, never the token's `alg`: an HS256 token is never checked with an RSA key's bytes as a secret.
-import { compactVerify } from 'jose';
 import { importedKey, type KeySet, keyFitsAlg } from './jwks.js';
+import { jose } from './lazy-jose.js';
 import type { JwtStatus } from './jwt-status.js';
 import type { ParsedJwt } from './jwt-token.js';
 
@@ -24,6 +24,8 @@ export async function verifySignature(jwt: ParsedJwt, keys: KeySet): Promise<Jwt
     const material = await importedKey(key, jwt.alg);
     if (material === undefined) continue;
     try {
+      // importedKey loaded jose already: no import waits here.
+      const { compactVerify } = await jose();
       await compactVerify(jwt.token, material, { algorithms: [jwt.alg] });
       return 'Ok';
     } catch {

@@ -1,5 +1,5 @@
 // Downloads a Wasm module over http(s) with undici: one GET, a timeout, a size cap, and errors in words a user can act on.
-import { request } from 'undici';
+// undici is imported on first use: a waypoint without remote Wasm modules never loads it (issue #13, RSS).
 import { ModuleFetchError } from './module-request.js';
 
 export interface FetchLimits {
@@ -16,6 +16,7 @@ export interface HttpResponseBytes {
 
 /** GET `url`, following up to 5 redirects; any status is returned, the body read up to `maxBytes`. */
 export async function httpGet(url: string, headers: Readonly<Record<string, string>>, limits: FetchLimits): Promise<HttpResponseBytes> {
+  const { request } = await import('undici');
   let target = url;
   let sendHeaders = headers;
   for (let hop = 0; hop <= 5; hop++) {

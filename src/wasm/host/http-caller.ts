@@ -2,10 +2,10 @@
 // (its id, Istio's `outbound|<port>||<host>` form, `<host>:<port>` or a Service host with one port) and
 // sent through the waypoint's own endpoint pools (load balancing, keep-alive), or, for a literal `ip:port`
 // with no cluster, straight to that address with undici.
-import { request as undiciRequest } from 'undici';
 import type { ClusterConfig, Snapshot } from '../../config/snapshot.js';
 import type { EndpointRegistry } from '../../upstream/endpoint-registry.js';
 import { pickEndpoint, type Random } from '../../upstream/load-balancer.js';
+import { collectResponse } from '../../upstream/h1/collect-response.js';
 
 export interface HttpCallRequest {
   readonly upstream: string;
@@ -65,7 +65,10 @@ export class MeshHttpCaller implements HttpCaller {
         return true;
       }
       try {
-        endpoint.pool.request(opts).then((r) => collect(r, done), () => done(undefined));
+        const { signal: _signal, ...dispatch } = opts;
+        collectResponse(endpoint.pool, dispatch, RESPONSE_LIMIT_BYTES, req.timeoutMs > 0 ? req.timeoutMs : 60_000, (r) => {
+          done(r === undefined ? undefined : { headers: [':status', String(r.statusCode), ...flatten(r.headers)], body: r.body, trailers: flatten(r.trailers) });
+        });
       } catch {
         setImmediate(done, undefined);
       }
@@ -75,7 +78,8 @@ export class MeshHttpCaller implements HttpCaller {
     if (direct === null) return false;
     try {
       const { path: _path, ...rest } = opts;
-      undiciRequest(`http://${req.upstream}${req.path}`, rest).then((r) => collect(r, done), () => done(undefined));
+      // undici is imported by the first such call: most waypoints never make one (issue #13, RSS).
+      import('undici').then(({ request }) => request(`http://${req.upstream}${req.path}`, rest)).then((r) => collect(r, done), () => done(undefined));
     } catch {
       // A request undici refuses outright (a malformed path) is a failed call, reported like any other.
       setImmediate(done, undefined);
