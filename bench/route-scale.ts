@@ -103,7 +103,8 @@ function heapMiB(): number {
   return process.memoryUsage().heapUsed / 1048576;
 }
 
-function matchCost(snapshot: Snapshot, path: string): number {
+/** One route selection for the point's request, as the proxy makes it; throws if nothing matches. */
+function matchProbe(snapshot: Snapshot, path: string): () => boolean {
   const headers = { host: `target.scale.svc.cluster.local:8080`, 'x-bench-route': 'waypoint', accept: '*/*', 'user-agent': 'bench' };
   const key = `${TARGET_VIP}:8080`;
   const once = (): boolean => {
@@ -113,25 +114,39 @@ function matchCost(snapshot: Snapshot, path: string): number {
     return selectRoute(routing, new RequestView('GET', path, headers), undefined) !== undefined;
   };
   if (!once()) throw new Error(`no rule matched ${path}`);
-  // Warm up for ~300 ms first (the JIT needs it: early batches can be 10x slower), then three batches of
-  // ~100 ms each; the cheapest batch is the figure (the others were disturbed by the machine, or by GC).
-  const warmUntil = performance.now() + 300;
-  let warm = 0;
-  while (performance.now() < warmUntil) {
-    for (let i = 0; i < 100; i++) once();
-    warm += 100;
-  }
-  const iterations = Math.max(100, Math.round(warm / 3));
-  let best = Number.POSITIVE_INFINITY;
-  for (let batch = 0; batch < 3; batch++) {
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < iterations; i++) once();
-    best = Math.min(best, (cpuMs(c0) * 1e6) / iterations);
+  return once;
+}
+
+/**
+ * CPU ns per selection for each probe. Every probe warms up for ~300 ms (the JIT needs it: early batches can
+ * be 10x slower), then the probes take turns, batch by batch, for five rounds; each keeps its cheapest batch.
+ * Taking turns matters: the JIT's state drifts within a process (a batch measured later can run at half the
+ * speed of one measured earlier), and the figure that counts is the ratio between points.
+ */
+function matchCosts(probes: ReadonlyArray<() => boolean>): number[] {
+  const iterations = probes.map((once) => {
+    const warmUntil = performance.now() + 300;
+    let warm = 0;
+    while (performance.now() < warmUntil) {
+      for (let i = 0; i < 100; i++) once();
+      warm += 100;
+    }
+    return Math.max(100, Math.round(warm / 6));
+  });
+  const best = probes.map(() => Number.POSITIVE_INFINITY);
+  for (let round = 0; round < 5; round++) {
+    probes.forEach((once, k) => {
+      const n = iterations[k] as number;
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < n; i++) once();
+      best[k] = Math.min(best[k] as number, (cpuMs(c0) * 1e6) / n);
+    });
   }
   return best;
 }
 
-export function measurePoint(layout: Layout, rules: number): ScalePoint {
+/** Parse, compile and memory of one point; its match cost is measured with the others (matchCosts). */
+export function measurePoint(layout: Layout, rules: number): { readonly point: Omit<ScalePoint, 'matchNs'>; readonly probe: () => boolean } {
   const { yaml, path } = scaleConfig(layout, rules);
   const before = heapMiB();
   const c0 = process.cpuUsage();
@@ -147,8 +162,7 @@ export function measurePoint(layout: Layout, rules: number): ScalePoint {
   const snapshot = result.snapshot;
   parsed.resources.length = 0; // only the snapshot stays alive for the memory reading
   const snapshotMiB = heapMiB() - before;
-  const matchNs = matchCost(snapshot, path);
-  return { layout, rules, parseMs, compileMs, snapshotMiB, matchNs };
+  return { point: { layout, rules, parseMs, compileMs, snapshotMiB }, probe: matchProbe(snapshot, path) };
 }
 
 export const SCALE_RULES: ReadonlyArray<number> = [10, 1000, 10000];
@@ -156,8 +170,10 @@ export const SCALE_RULES: ReadonlyArray<number> = [10, 1000, 10000];
 function main(): void {
   const json = process.argv.includes('--json');
   const sizes = process.argv.includes('--quick') ? SCALE_RULES.filter((n) => n <= 1000) : SCALE_RULES;
-  const points: ScalePoint[] = [];
-  for (const layout of ['other-services', 'same-service'] as const) for (const n of sizes) points.push(measurePoint(layout, n));
+  const measured: Array<ReturnType<typeof measurePoint>> = [];
+  for (const layout of ['other-services', 'same-service'] as const) for (const n of sizes) measured.push(measurePoint(layout, n));
+  const costs = matchCosts(measured.map((m) => m.probe));
+  const points: ScalePoint[] = measured.map((m, k) => ({ ...m.point, matchNs: costs[k] as number }));
   if (json) {
     process.stdout.write(`${JSON.stringify(points)}\n`);
     return;

@@ -224,11 +224,15 @@ ${machineTable(machine, [['backend', 'nginx, 1 worker, `return 200` with a fixed
 
 ${tgt}
 
-Known limits behind the misses (from profiles of this version, not from this run): per request the
-waypoint makes the same socket reads and writes as nginx, but in a Node event loop each costs more and
-each request at a low fixed rate pays its own loop wakeups (compare the nginx and HAProxy CPU rows measured
-beside it); idle RSS is about 110 MB (V8 heap and code of every module the CLI loads); at 10,000 rules
-the YAML parse with source positions takes most of the reload, validation and compile the rest.
+Known limits behind the misses (from profiles of this version, not from this run): the waypoint reads and
+writes HTTP/1.1 itself on both sides (src/listener/h1, src/upstream/h1) with one write syscall per message,
+and at max throughput those writes are about 45% of its busy time; the rest is JavaScript spread thin
+(parsing, routing, RBAC, metrics) with no single hot spot, and the Node event loop costs more per wakeup than
+nginx's, which shows most at a low fixed rate where every request pays its own. On 2 cores wrk, the nginx
+backend and the proxy compete: nginx as a proxy needs far less CPU per request, so everything turns around
+faster. Idle RSS is about 72 MB (a bare Node process is about 42 MB; the rest is zod, the YAML parsers and
+compiled code). At 10,000 rules, zod validation and the first large compile of the process take most of
+the time.
 
 ## Side by side
 
