@@ -209,7 +209,8 @@ async function startWaypoint(configDir: string, meshFile: string): Promise<Child
   const [admin, metrics] = [await freePort(), await freePort()];
   const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
   const child = track(spawn(process.execPath, [main, 'run', '--config', configDir, '--mesh-config', meshFile, '--admin-address', `127.0.0.1:${admin}`,
-    '--metrics-address', `127.0.0.1:${metrics}`, '--log-level', 'error', '--no-watch'], { stdio: ['ignore', 'ignore', 'inherit'] }));
+    // One process: the CPU read from /proc is the serving process's own (`run` defaults to one worker per core).
+    '--metrics-address', `127.0.0.1:${metrics}`, '--log-level', 'error', '--no-watch', '--workers', '1'], { stdio: ['ignore', 'ignore', 'inherit'] }));
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if ((await fetch(`http://127.0.0.1:${admin}/healthz/ready`).then((r) => r.status, () => 0)) === 200) return child;
