@@ -7,7 +7,7 @@ import type { ConnectionContext } from '../../proxy/connection-context.js';
 import type { HttpExchange, RequestAuth } from '../../proxy/http-exchange.js';
 import { AddrAttr, StrAttr } from './clause.js';
 import { headerSlotCount } from './header-slots.js';
-import { type Address, parseAddress } from './ip-match.js';
+import { type Address, cachedAddress, parseAddress } from './ip-match.js';
 
 /**
  * The parts of a request authorization reads: an HttpExchange, or a detached copy of them (the debug
@@ -121,7 +121,7 @@ export class AuthzInput {
 
   /** `source.ip` / ipBlocks: the direct peer (Envoy `direct_remote_ip`). */
   get sourceAddress(): Address | undefined {
-    if (this.#source === UNSET) this.#source = parseAddress(this.conn.remoteAddress);
+    if (this.#source === UNSET) this.#source = cachedAddress(this.conn.remoteAddress);
     return this.#source;
   }
 
@@ -145,7 +145,7 @@ export class AuthzInput {
 
   /** `destination.ip`: the VIP the client connected to. */
   get destinationAddress(): Address | undefined {
-    if (this.#destination === UNSET) this.#destination = parseAddress(this.listener.address);
+    if (this.#destination === UNSET) this.#destination = cachedAddress(this.listener.address);
     return this.#destination;
   }
 

@@ -58,6 +58,21 @@ export function parseAddress(text: string): Address | undefined {
   return [w(0), w(2), w(4), w(6)];
 }
 
+/** Parsed peer and listener addresses: a handful of distinct strings seen on every request. */
+const ADDRESS_CACHE = new Map<string, Address | undefined>();
+const ADDRESS_CACHE_LIMIT = 4096;
+
+/** parseAddress, memoized: per request it is a Map lookup instead of a parse and an allocation. */
+export function cachedAddress(text: string): Address | undefined {
+  let addr = ADDRESS_CACHE.get(text);
+  if (addr !== undefined || ADDRESS_CACHE.has(text)) return addr;
+  addr = parseAddress(text);
+  // Bounded: a flood of distinct clients only costs re-parsing once the cache has been reset.
+  if (ADDRESS_CACHE.size >= ADDRESS_CACHE_LIMIT) ADDRESS_CACHE.clear();
+  ADDRESS_CACHE.set(text, addr);
+  return addr;
+}
+
 function ipv4ToNumber(text: string): number {
   let n = 0;
   for (const part of text.split('.')) n = n * 256 + Number(part);
