@@ -184,9 +184,9 @@ export class UpstreamRequest implements UpstreamHandle, AttemptOwner {
     const opts = { path: ex.path, method: ex.method, headers: this.#headers(), body };
     const upgrade = this.#upgrade;
     if (this.#protocol === 'h2') {
-      // Request trailers (as a request-trailers filter left them) follow the body on HTTP/2 only: undici's
-      // HTTP/1.1 client cannot send request trailers, so an HTTP/1.1 upstream gets the body without them,
-      // as Envoy's HTTP/1 codec drops them by default (enable_trailers off).
+      // Request trailers (as a request-trailers filter left them) follow the body on HTTP/2 only: an
+      // HTTP/1.1 upstream gets the body without them, as Envoy's HTTP/1 codec drops them by default
+      // (enable_trailers off).
       const trailers = body === null ? undefined : requestTrailerSource(ex);
       endpoint.h2.dispatch(trailers === undefined ? opts : { ...opts, trailers }, attempt);
     } else endpoint.pool.dispatch(upgrade === undefined ? opts : { ...opts, upgrade: upgrade.protocol }, attempt);
