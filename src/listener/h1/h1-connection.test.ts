@@ -52,7 +52,8 @@ before(async () => {
       res.end(`${req.method} ${req.url} ${body}`);
     });
   });
-  server = net.createServer((socket) => {
+  // Half-open as the VIP listeners are: the connection decides when to close its side.
+  server = net.createServer({ allowHalfOpen: true }, (socket) => {
     new H1Connection(socket, {
       handle: fastHandler,
       handoff: (s) => {
@@ -150,6 +151,19 @@ for (const c of cases) {
     assert.equal(await exchange(c.input, c.until), c.expect);
   });
 }
+
+test('a half-close abandons the request in flight, as node:http does: the response closes destroyed', async () => {
+  events.length = 0;
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    socket.on('close', () => resolve());
+    socket.on('error', () => resolve()); // a reset is a close too
+    socket.on('connect', () => socket.end('GET /slow HTTP/1.1\r\nhost: a\r\n\r\n'));
+    setTimeout(() => reject(new Error('the connection stayed open')), 5_000);
+  });
+  for (let i = 0; i < 50 && !events.some((e) => e.startsWith('close /slow')); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(events.filter((e) => e.startsWith('close /slow')), ['close /slow finished=false destroyed=true']);
+});
 
 test('malformed input is node:http\'s to refuse (400)', async () => {
   const got = await exchange('GET / HTTP/1.1\r\nhost: a\r\nbad header\r\n\r\n', /$^/);

@@ -102,10 +102,10 @@ export class H1Connection implements H1ResponseOwner {
   }
 
   readonly #onEnd = (): void => {
-    // The client half-closed: finish the response in flight (if any), then close.
-    if (this.#current === undefined) this.socket.end();
-    else this.#current.shouldKeepAlive = false;
+    // The client closed its side: as node:http (httpAllowHalfOpen off) and Envoy's HTTP/1.1 codec do, the
+    // requests it sent are abandoned (the one in flight ends as a downstream disconnect, DC) and we close.
     this.#gone = true;
+    this.socket.destroy();
   };
 
   readonly #onTimeout = (): void => {
