@@ -52,11 +52,13 @@ test('the young generation stays at its initial size while held, at the cap once
     await churn(1_200);
     const capped = YoungGenerationCap.semiSpaceBytes();
     assert.ok(capped > initial, `did not grow at all: ${capped}`);
-    assert.ok(capped <= 2 * MiB, `over the 2 MiB cap: ${capped}`);
+    // At most one doubling past the cap: GC notifications arrive between turns, and scavenges back to back
+    // within one turn can grow it once more before the factor is switched (young-generation.ts says so).
+    assert.ok(capped <= 2 * 2 * MiB, `more than one doubling over the 2 MiB cap: ${capped}`);
   } finally {
     cap.release();
   }
-  // The same allocation without the cap takes it past 2 MiB: the cap above is what held it.
+  // The same allocation without the cap takes it past that bound (to V8's 16 MiB here): the cap is what held it.
   await churn(2_000);
-  assert.ok(YoungGenerationCap.semiSpaceBytes() > 2 * MiB, `V8 did not grow it: ${YoungGenerationCap.semiSpaceBytes()}`);
+  assert.ok(YoungGenerationCap.semiSpaceBytes() > 2 * 2 * MiB, `V8 did not grow it: ${YoungGenerationCap.semiSpaceBytes()}`);
 });
