@@ -42,8 +42,6 @@ export class H1Response extends EventEmitter {
   finished = false;
   destroyed = false;
   readonly #owner: H1ResponseOwner;
-  /** The serialized head until it leaves with the first body bytes (or flushHeaders). */
-  #head: string | undefined = undefined;
   #fields: ReadonlyArray<string> | undefined = undefined;
   #framing: Framing = 'none';
   #bodyAllowed: boolean;
@@ -56,19 +54,6 @@ export class H1Response extends EventEmitter {
     this.#owner = owner;
     this.shouldKeepAlive = keepAlive;
     this.#bodyAllowed = req.method !== 'HEAD';
-  }
-
-  get writable(): boolean {
-    return !this.writableEnded && !this.destroyed;
-  }
-
-  get socket(): Socket {
-    return this.#owner.socket;
-  }
-
-  /** The head as it went (or will go) out, node:http's `_header` (wire-byte counting reads it for tunnels). */
-  get _header(): string | undefined {
-    return this.#head;
   }
 
   writeHead(status: number, fields?: ReadonlyArray<string>): this {
@@ -109,9 +94,8 @@ export class H1Response extends EventEmitter {
   flushHeaders(): void {
     if (this.#wrote || this.destroyed) return;
     if (!this.headersSent) this.writeHead(this.statusCode);
-    this.#head = this.#serialize(undefined);
     this.#wrote = true;
-    this.#owner.socket.write(this.#head, 'latin1');
+    this.#owner.socket.write(this.#serialize(undefined), 'latin1');
   }
 
   write(chunk: Buffer | string): boolean {
@@ -121,7 +105,7 @@ export class H1Response extends EventEmitter {
     let head = '';
     if (!this.#wrote) {
       if (!this.headersSent) this.writeHead(this.statusCode);
-      head = this.#head = this.#serialize(undefined);
+      head = this.#serialize(undefined);
       this.#wrote = true;
     }
     if (this.#framing === 'none' || body.length === 0) return head === '' ? true : socket.write(head, 'latin1');
@@ -149,7 +133,7 @@ export class H1Response extends EventEmitter {
     let head = '';
     if (!this.#wrote) {
       if (!this.headersSent) this.writeHead(this.statusCode);
-      head = this.#head = this.#serialize(body?.length ?? 0);
+      head = this.#serialize(body?.length ?? 0);
       this.#wrote = true;
     }
     if (this.#framing === 'chunked') {
